@@ -1,0 +1,58 @@
+package collect
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/presage-dev/presage/internal/presage"
+)
+
+// Write is everything one accepted request adds. The committer hands many
+// writes to the store at once so they share one transaction (group commit).
+type Write struct {
+	OrgID string
+	// Visitor carries ID, FirstSeenAt and LastSeenAt (earliest and latest event
+	// time of this request); CustomerID and SessionCount are ignored.
+	Visitor presage.Visitor
+	// Session carries every field but EventCount, taken from this request; for an
+	// existing session only StartedAt (min) and LastEventAt (max) change.
+	Session presage.Session
+	// Events in client order; their Seq is assigned by the store.
+	Events []presage.Event
+	// Identifications in client order, applied after the events.
+	Identifications []Identification
+}
+
+// Identification links the write's visitor to a customer.
+//
+// The store, in the commit's transaction: finds the customer that owns the
+// first of Identifiers (in the given priority order) already known; else keeps
+// the visitor's current customer; else creates a customer with ID
+// NewCustomerID. It then records every identifier not yet owned by another
+// customer as owned by the chosen one, merges Traits into the customer's traits
+// (top-level keys of Traits overwrite), and points the visitor at the customer.
+// It must be safe when two nodes identify the same person concurrently
+// (INSERT … ON CONFLICT and re-read, never check-then-insert alone).
+type Identification struct {
+	VisitorID     string
+	Identifiers   []presage.Identifier
+	Traits        json.RawMessage // JSON object
+	At            time.Time
+	NewCustomerID string
+}
+
+// Outcome is what a Write changed: Stored events were new, Duplicates were
+// already stored (same organization and event id) and were left untouched.
+type Outcome struct {
+	Stored     int
+	Duplicates int
+}
+
+// Store commits writes durably.
+type Store interface {
+	// CommitWrites applies all writes in one transaction and returns one Outcome
+	// per write, in order. It returns only after the transaction is durable. On
+	// error nothing was applied.
+	CommitWrites(ctx context.Context, writes []Write) ([]Outcome, error)
+}
