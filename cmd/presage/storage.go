@@ -1,0 +1,24 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/presage-dev/presage/internal/app"
+	"github.com/presage-dev/presage/internal/store"
+	"github.com/presage-dev/presage/internal/tenant"
+)
+
+// openTenants opens (and migrates) the database the storage flags select.
+func openTenants(ctx context.Context, sf storageFlags) (store.Engine, *tenant.Service, error) {
+	cfg := app.Config{DataDir: *sf.dataDir, DatabaseURL: *sf.databaseURL}
+	engine, err := store.Open(ctx, cfg.DatabaseTarget())
+	if err != nil {
+		return nil, nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := engine.Migrate(ctx); err != nil {
+		engine.Close()
+		return nil, nil, fmt.Errorf("migrate database: %w", err)
+	}
+	return engine, tenant.NewService(engine, tenant.Options{}), nil
+}

@@ -1,0 +1,208 @@
+// Package app assembles a Presage node from its parts: storage engine,
+// services, HTTP server, tracker bundle and demo. cmd/presage parses flags
+// into a Config; tests build the same App in-process.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/presage-dev/presage/internal/collect"
+	"github.com/presage-dev/presage/internal/httpapi"
+	"github.com/presage-dev/presage/internal/journey"
+	"github.com/presage-dev/presage/internal/logging"
+	"github.com/presage-dev/presage/internal/store"
+	"github.com/presage-dev/presage/internal/tenant"
+	"github.com/presage-dev/presage/internal/web/demo"
+	"github.com/presage-dev/presage/internal/web/tracker"
+)
+
+// Config is everything a node needs; cmd/presage fills it from flags and
+// PRESAGE_* environment variables.
+type Config struct {
+	DataDir     string // SQLite lives here when DatabaseURL is empty
+	DatabaseURL string // postgres://… selects PostgreSQL
+	// PublicURL is the address browsers use to reach this node, if it differs
+	// from the listening address (behind a proxy).
+	PublicURL       string
+	Demo            bool
+	TrustedProxies  []netip.Prefix
+	CommitWorkers   int // concurrent ingestion transactions; 0 picks per engine
+	ShutdownTimeout time.Duration
+	Logger          *slog.Logger
+}
+
+// DatabaseTarget returns the store URL the config selects.
+func (c Config) DatabaseTarget() string {
+	if c.DatabaseURL != "" {
+		return c.DatabaseURL
+	}
+	dir := c.DataDir
+	if dir == "" {
+		dir = "presage-data"
+	}
+	return "sqlite:" + filepath.Join(dir, "presage.db")
+}
+
+// App is one running Presage node.
+type App struct {
+	cfg       Config
+	log       *slog.Logger
+	Engine    store.Engine
+	Tenants   *tenant.Service
+	Journeys  *journey.Service
+	Collector *collect.Service
+	committer *collect.Committer
+	registry  *prometheus.Registry
+	bundle    tracker.Bundle
+	// Demo is set by Serve when the demo is enabled.
+	Demo tenant.Demo
+}
+
+// Open connects to the database, migrates it and builds the services.
+func Open(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.ShutdownTimeout == 0 {
+		cfg.ShutdownTimeout = 30 * time.Second
+	}
+	engine, err := store.Open(ctx, cfg.DatabaseTarget())
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := engine.Migrate(ctx); err != nil {
+		engine.Close()
+		return nil, fmt.Errorf("migrate database: %w", err)
+	}
+	bundle, err := tracker.Build()
+	if err != nil {
+		engine.Close()
+		return nil, fmt.Errorf("build tracker: %w", err)
+	}
+	workers := cfg.CommitWorkers
+	if workers == 0 {
+		workers = 1 // SQLite has a single writer
+		if engine.Engine() == "postgres" {
+			workers = 4
+		}
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := collect.NewMetrics(reg)
+	tenants := tenant.NewService(engine, tenant.Options{})
+	committer := collect.NewCommitter(engine, collect.CommitterOptions{Workers: workers, Metrics: metrics})
+	a := &App{
+		cfg:       cfg,
+		log:       cfg.Logger,
+		Engine:    engine,
+		Tenants:   tenants,
+		Journeys:  journey.NewService(engine),
+		Collector: collect.NewService(tenants, committer, collect.ServiceOptions{Metrics: metrics}),
+		committer: committer,
+		registry:  reg,
+		bundle:    bundle,
+	}
+	return a, nil
+}
+
+// Handler returns the node's HTTP handler; demo is nil unless the demo runs.
+func (a *App) handler(demoHandler http.Handler) http.Handler {
+	return httpapi.New(httpapi.Config{
+		Tenants:        a.Tenants,
+		Collector:      a.Collector,
+		Journeys:       a.Journeys,
+		DB:             a.Engine,
+		Registry:       a.registry,
+		Logger:         a.log,
+		TrustedProxies: a.cfg.TrustedProxies,
+		Tracker:        tracker.Handler(a.bundle),
+		Demo:           demoHandler,
+	})
+}
+
+// Origins returns the web origins that reach this node on ln.
+func (a *App) origins(ln net.Listener) []string {
+	var out []string
+	if a.cfg.PublicURL != "" {
+		if o, err := tenant.NormalizeOrigin(a.cfg.PublicURL); err == nil {
+			out = append(out, o)
+		}
+	}
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok {
+		port := tcp.Port
+		if tcp.IP.IsUnspecified() || tcp.IP.IsLoopback() {
+			out = append(out, fmt.Sprintf("http://localhost:%d", port), fmt.Sprintf("http://127.0.0.1:%d", port))
+		} else {
+			out = append(out, "http://"+net.JoinHostPort(tcp.IP.String(), fmt.Sprint(port)))
+		}
+	}
+	return out
+}
+
+// Prepare readies the demo organization (if enabled) for the address of ln
+// and returns the HTTP handler to serve there.
+func (a *App) Prepare(ctx context.Context, ln net.Listener) (http.Handler, error) {
+	var demoHandler http.Handler
+	if a.cfg.Demo {
+		d, err := a.Tenants.EnsureDemo(ctx, a.origins(ln))
+		if err != nil {
+			return nil, fmt.Errorf("prepare demo: %w", err)
+		}
+		a.Demo = d
+		demoHandler = demo.Handler(demo.Config{SiteKey: d.Org.SiteKey})
+	}
+	return a.handler(demoHandler), nil
+}
+
+// Serve serves h on ln until ctx ends, then shuts down gracefully: it stops
+// accepting, lets in-flight requests finish (their batches commit), drains
+// the committer and closes the database.
+func (a *App) Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          logging.StdLogger(a.log),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	a.log.Info("shutting down: draining in-flight requests")
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if cerr := a.Close(sctx); err == nil {
+		err = cerr
+	}
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return serveErr
+	}
+	return err
+}
+
+// Close drains pending commits and closes the database.
+func (a *App) Close(ctx context.Context) error {
+	err := a.committer.Close(ctx)
+	if cerr := a.Engine.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
