@@ -35,7 +35,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 		mux.Handle("GET /sdk.js", s.Tracker)
 	}
 	if s.Demo != nil {
-		mux.Handle("GET /demo/", s.Demo)
+		mux.Handle("GET /demo/", http.StripPrefix("/demo", s.Demo))
 		mux.Handle("GET /{$}", http.RedirectHandler("/demo/", http.StatusFound))
 	}
 	// Everything else under /api is a JSON 404, not the mux's text page.

@@ -1,0 +1,60 @@
+package browsertest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/storage"
+	"github.com/chromedp/chromedp"
+)
+
+// Cookies returns every cookie of the browser (all sites), read through the
+// DevTools protocol, so HttpOnly cookies are included.
+func Cookies(t testing.TB, ctx context.Context) []*network.Cookie {
+	t.Helper()
+	res, err := chromedp.Call(ctx, storage.GetCookies, storage.GetCookiesParams{})
+	if err != nil {
+		t.Fatalf("browsertest: Storage.getCookies: %v", err)
+	}
+	return res.Cookies
+}
+
+// PageCookies returns the cookies the current page would send (its URL and
+// its frames' URLs).
+func PageCookies(t testing.TB, ctx context.Context) []*network.Cookie {
+	t.Helper()
+	res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{})
+	if err != nil {
+		t.Fatalf("browsertest: Network.getCookies: %v", err)
+	}
+	return res.Cookies
+}
+
+// Cookie returns the browser cookie with the given name, or nil.
+func Cookie(t testing.TB, ctx context.Context, name string) *network.Cookie {
+	t.Helper()
+	for _, c := range Cookies(t, ctx) {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// SetOffline switches the tab's network off (every request fails, and
+// navigator.onLine is false with an "offline" event) or back on (an "online"
+// event fires).
+func SetOffline(t testing.TB, ctx context.Context, offline bool) {
+	t.Helper()
+	if _, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+		MatchedNetworkConditions: []*network.Conditions{{Offline: offline, DownloadThroughput: -1, UploadThroughput: -1}},
+	}); err != nil {
+		t.Fatalf("browsertest: Network.emulateNetworkConditionsByRule: %v", err)
+	}
+	if _, err := chromedp.Call(ctx, network.OverrideNetworkState, network.OverrideNetworkStateParams{
+		Offline: offline, DownloadThroughput: -1, UploadThroughput: -1,
+	}); err != nil {
+		t.Fatalf("browsertest: Network.overrideNetworkState: %v", err)
+	}
+}

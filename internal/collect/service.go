@@ -1,0 +1,181 @@
+package collect
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/presage-dev/presage/internal/presage"
+)
+
+// OrgResolver finds the organization a request belongs to. Unknown keys and
+// ids yield presage.ErrNotFound.
+type OrgResolver interface {
+	// OrganizationForSiteKey resolves the public site key (or organization id)
+	// the tracker sends.
+	OrganizationForSiteKey(ctx context.Context, siteKey string) (presage.Organization, error)
+	// GetOrganization returns an organization the caller already authorized.
+	GetOrganization(ctx context.Context, id string) (presage.Organization, error)
+}
+
+// ServiceOptions configure a Service; zero fields take the defaults.
+type ServiceOptions struct {
+	Now     func() time.Time           // default time.Now
+	NewID   func(prefix string) string // default presage.NewID
+	Metrics *Metrics                   // may be nil
+}
+
+// Service accepts event batches: it decodes, authorizes, enriches and
+// commits them.
+type Service struct {
+	orgs      OrgResolver
+	committer *Committer
+	now       func() time.Time
+	newID     func(prefix string) string
+	metrics   *Metrics
+}
+
+// SiteInput is a tracker request to the public endpoint.
+type SiteInput struct {
+	Body      []byte
+	Origin    string // the request's Origin header
+	UserAgent string
+	IP        netip.Addr // the client address; only its truncated prefix is kept
+}
+
+// ServerInput is a server-side request, already authenticated with a secret key.
+type ServerInput struct {
+	Body      []byte
+	UserAgent string
+	IP        netip.Addr // the client address; only its truncated prefix is kept
+}
+
+// NewService returns a Service resolving organizations with orgs and
+// committing through committer.
+func NewService(orgs OrgResolver, committer *Committer, opt ServiceOptions) *Service {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.NewID == nil {
+		opt.NewID = presage.NewID
+	}
+	return &Service{orgs: orgs, committer: committer, now: opt.Now, newID: opt.NewID, metrics: opt.Metrics}
+}
+
+// Reject counts a request the transport refused before reaching the service
+// (e.g. a body over the size limit) in presage_events_rejected_total.
+func (s *Service) Reject(err error) { s.metrics.reject(err) }
+
+// CollectFromSite accepts a tracker batch: the body must name a site key
+// (unknown: CodeUnauthorized) and the Origin must be one of the
+// organization's allowed origins (else CodeForbidden). It returns once the
+// batch is durably stored.
+func (s *Service) CollectFromSite(ctx context.Context, in SiteInput) (Outcome, error) {
+	out, err := s.collectFromSite(ctx, in)
+	s.metrics.reject(err)
+	return out, err
+}
+
+func (s *Service) collectFromSite(ctx context.Context, in SiteInput) (Outcome, error) {
+	req, err := Decode(in.Body, s.now(), true)
+	if err != nil {
+		return Outcome{}, err
+	}
+	org, err := s.orgs.OrganizationForSiteKey(ctx, req.SiteKey)
+	switch {
+	case presage.IsNotFound(err):
+		return Outcome{}, &presage.Error{Code: presage.CodeUnauthorized, Message: "unknown site key",
+			Violations: []presage.Violation{{Field: "/siteKey", Index: -1, Detail: "is not a known site key"}}}
+	case err != nil:
+		return Outcome{}, fmt.Errorf("resolve site key: %w", err)
+	}
+	if !CheckOrigin(org, in.Origin) {
+		return Outcome{}, presage.Errorf(presage.CodeForbidden,
+			"this origin is not allowed to send events for this site key")
+	}
+	return s.accept(ctx, org, req, in.UserAgent, in.IP)
+}
+
+// CollectFromServer accepts a server-side batch for orgID, whose secret key
+// the caller has already checked. It returns once the batch is durably stored.
+func (s *Service) CollectFromServer(ctx context.Context, orgID string, in ServerInput) (Outcome, error) {
+	out, err := s.collectFromServer(ctx, orgID, in)
+	s.metrics.reject(err)
+	return out, err
+}
+
+func (s *Service) collectFromServer(ctx context.Context, orgID string, in ServerInput) (Outcome, error) {
+	req, err := Decode(in.Body, s.now(), false)
+	if err != nil {
+		return Outcome{}, err
+	}
+	org, err := s.orgs.GetOrganization(ctx, orgID)
+	switch {
+	case presage.IsNotFound(err):
+		return Outcome{}, presage.Errorf(presage.CodeUnauthorized, "unknown organization")
+	case err != nil:
+		return Outcome{}, fmt.Errorf("get organization: %w", err)
+	}
+	return s.accept(ctx, org, req, in.UserAgent, in.IP)
+}
+
+// accept enriches req into a Write for org and commits it.
+func (s *Service) accept(ctx context.Context, org presage.Organization, req *Request, userAgent string, ip netip.Addr) (Outcome, error) {
+	w, err := s.buildWrite(org, req, Enrich(req, userAgent), ipPrefix(ip))
+	if err != nil {
+		return Outcome{}, err
+	}
+	out, err := s.committer.Submit(ctx, w)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("commit batch: %w", err)
+	}
+	return out, nil
+}
+
+// buildWrite turns a validated request into what the store applies. The
+// session's landing data and enrichment come from its earliest event.
+func (s *Service) buildWrite(org presage.Organization, req *Request, enr []presage.Enrichment, prefix string) (Write, error) {
+	w := Write{OrgID: org.ID, Events: make([]presage.Event, len(req.Events))}
+	first, last := 0, 0
+	for i, e := range req.Events {
+		attrs := e.Attributes
+		if attrs == nil {
+			attrs = json.RawMessage("{}")
+		}
+		w.Events[i] = presage.Event{OrgID: org.ID, ID: e.ID, SessionID: req.SessionID, VisitorID: req.VisitorID,
+			Type: e.Type, Name: e.Name, OccurredAt: e.OccurredAt, ReceivedAt: req.ReceivedAt, URL: e.URL,
+			Title: e.Title, Referrer: e.Referrer, Attributes: attrs, Context: enr[i]}
+		if e.OccurredAt.Before(req.Events[first].OccurredAt) {
+			first = i
+		}
+		if e.OccurredAt.After(req.Events[last].OccurredAt) {
+			last = i
+		}
+		if e.Type != presage.EventIdentify {
+			continue
+		}
+		if len(org.IdentitySecret) == 0 {
+			return Write{}, &presage.Error{Code: presage.CodeInternal, Message: "identify is not available",
+				Err: fmt.Errorf("organization %s has no identity secret", org.ID)}
+		}
+		w.Identifications = append(w.Identifications, Identification{
+			VisitorID:     req.VisitorID,
+			Identifiers:   Identifiers(org.IdentitySecret, e.Identity),
+			Traits:        e.Traits,
+			At:            e.OccurredAt,
+			NewCustomerID: s.newID("cus"),
+		})
+	}
+	start, end := req.Events[first].OccurredAt, req.Events[last].OccurredAt
+	landing := req.Events[first].URL
+	for i := 0; landing == "" && i < len(req.Events); i++ {
+		landing = req.Events[i].URL
+	}
+	w.Visitor = presage.Visitor{OrgID: org.ID, ID: req.VisitorID, FirstSeenAt: start, LastSeenAt: end}
+	w.Session = presage.Session{OrgID: org.ID, ID: req.SessionID, VisitorID: req.VisitorID, StartedAt: start,
+		LastEventAt: end, LandingURL: landing, Referrer: req.Events[first].Referrer, Context: enr[first],
+		IPPrefix: prefix, TimeZone: req.Context.TimeZone, Language: req.Context.Language}
+	return w, nil
+}

@@ -1,0 +1,50 @@
+package postgres
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Times are stored with millisecond precision and always read back in UTC.
+
+func ms(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
+
+// nullTime stores the zero time as NULL.
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	v := ms(t)
+	return &v
+}
+
+func fromNull(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+func toJSON(v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("encode json: %w", err)
+	}
+	return string(b), nil
+}
+
+func rawJSON(s string) json.RawMessage {
+	if s == "" {
+		return nil
+	}
+	return json.RawMessage(s)
+}
+
+// nonNil stores an absent list as an empty one.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -1,0 +1,58 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"time"
+
+	"github.com/presage-dev/presage/internal/store/internal/migration"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Migrate applies every migration the database lacks in one immediate
+// transaction (so concurrent processes apply each once) and refuses a
+// database newer than this binary.
+func (db *DB) Migrate(ctx context.Context) error {
+	all, err := migration.Load(migrationFS, "migrations")
+	if err != nil {
+		return fmt.Errorf("migrate sqlite: %w", err)
+	}
+	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER NOT NULL PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate sqlite: create schema_migrations: %w", err)
+	}
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		var current int
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+			return fmt.Errorf("migrate sqlite: read version: %w", err)
+		}
+		pending, err := migration.Pending(all, current)
+		if err != nil {
+			return fmt.Errorf("migrate sqlite: %w", err)
+		}
+		for _, m := range pending {
+			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+				return fmt.Errorf("migrate sqlite: apply %s: %w", m.Name, err)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
+				m.Version, time.Now().UnixMilli()); err != nil {
+				return fmt.Errorf("migrate sqlite: record %s: %w", m.Name, err)
+			}
+		}
+		return nil
+	})
+}
+
+// SchemaVersion returns the highest applied migration (0 for a new database).
+func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := db.read.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
+	if err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	return v, nil
+}

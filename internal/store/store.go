@@ -1,0 +1,64 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/presage-dev/presage/internal/collect"
+	"github.com/presage-dev/presage/internal/journey"
+	"github.com/presage-dev/presage/internal/store/postgres"
+	"github.com/presage-dev/presage/internal/store/sqlite"
+	"github.com/presage-dev/presage/internal/tenant"
+)
+
+// Engine is one database holding every store of Presage.
+type Engine interface {
+	tenant.Store
+	collect.Store
+	journey.Store
+	// Migrate brings the schema up to date; it is safe to run on every start,
+	// by many nodes at once.
+	Migrate(ctx context.Context) error
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
+	Close() error
+	// Engine names the engine: "sqlite" or "postgres".
+	Engine() string
+}
+
+// Open connects to the database databaseURL names: postgres:// or
+// postgresql:// selects PostgreSQL; sqlite:PATH, file:PATH or a bare path
+// selects SQLite. It does not migrate.
+func Open(ctx context.Context, databaseURL string) (Engine, error) {
+	switch {
+	case databaseURL == "":
+		return nil, fmt.Errorf("open store: empty database URL")
+	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
+		db, err := postgres.Open(ctx, databaseURL)
+		if err != nil {
+			return nil, err
+		}
+		return db, nil
+	default:
+		db, err := sqlite.Open(ctx, sqlitePath(databaseURL))
+		if err != nil {
+			return nil, err
+		}
+		return db, nil
+	}
+}
+
+// sqlitePath strips the sqlite: or file: scheme and any query.
+func sqlitePath(u string) string {
+	for _, prefix := range []string{"sqlite://", "sqlite:", "file://", "file:"} {
+		if rest, ok := strings.CutPrefix(u, prefix); ok {
+			u = rest
+			break
+		}
+	}
+	if i := strings.IndexByte(u, '?'); i >= 0 {
+		u = u[:i]
+	}
+	return u
+}

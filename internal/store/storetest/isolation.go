@@ -1,0 +1,87 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/presage-dev/presage/internal/collect"
+	"github.com/presage-dev/presage/internal/journey"
+	"github.com/presage-dev/presage/internal/presage"
+)
+
+func testIsolation(t *testing.T, open Opener) {
+	f := newFixture(t, open)
+	a, b := f.org.ID, f.newOrg("Other").ID
+	journeyData(f, a)
+	cusA := f.visitor(a, "visitor-0").CustomerID
+	keyA := presage.APIKey{ID: presage.NewID("key"), OrgID: a, Name: "a", Scopes: []presage.Scope{presage.ScopeRead},
+		SecretHash: []byte{1}, CreatedAt: base}
+	if err := f.e.CreateAPIKey(f.ctx, keyA); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("gets read as not found", func(t *testing.T) {
+		gets := map[string]func() error{
+			"customer": func() error { _, err := f.e.GetCustomer(f.ctx, b, cusA); return err },
+			"visitor":  func() error { _, err := f.e.GetVisitor(f.ctx, b, "visitor-0"); return err },
+			"session":  func() error { _, err := f.e.GetSession(f.ctx, b, "session-0"); return err },
+			"revoke":   func() error { return f.e.RevokeAPIKey(f.ctx, b, keyA.ID, base) },
+		}
+		for name, get := range gets {
+			wantCode(t, name, get(), presage.CodeNotFound)
+		}
+		if k, _ := f.e.APIKey(f.ctx, keyA.ID); !k.Active() {
+			t.Fatal("another organization revoked the key")
+		}
+	})
+
+	t.Run("lists are empty", func(t *testing.T) {
+		p := presage.Page{Limit: 100}
+		counts := map[string]func() (int, error){
+			"customers": func() (int, error) { l, _, err := f.e.ListCustomers(f.ctx, b, p); return len(l), err },
+			"visitors": func() (int, error) {
+				l, _, err := f.e.ListVisitors(f.ctx, b, journey.VisitorFilter{}, p)
+				return len(l), err
+			},
+			"visitors of a customer": func() (int, error) {
+				l, _, err := f.e.ListVisitors(f.ctx, b, journey.VisitorFilter{CustomerID: cusA}, p)
+				return len(l), err
+			},
+			"sessions": func() (int, error) {
+				l, _, err := f.e.ListSessions(f.ctx, b, journey.SessionFilter{}, p)
+				return len(l), err
+			},
+			"sessions of a customer": func() (int, error) {
+				l, _, err := f.e.ListSessions(f.ctx, b, journey.SessionFilter{CustomerID: cusA}, p)
+				return len(l), err
+			},
+			"sessions of a visitor": func() (int, error) {
+				l, _, err := f.e.ListSessions(f.ctx, b, journey.SessionFilter{VisitorID: "visitor-0"}, p)
+				return len(l), err
+			},
+			"events":   func() (int, error) { l, _, err := f.e.ListEvents(f.ctx, b, "session-long", p); return len(l), err },
+			"api keys": func() (int, error) { l, err := f.e.ListAPIKeys(f.ctx, b); return len(l), err },
+		}
+		for name, count := range counts {
+			if n, err := count(); err != nil || n != 0 {
+				t.Fatalf("%s of another organization: %d items (%v)", name, n, err)
+			}
+		}
+	})
+
+	t.Run("same client ids in two organizations", func(t *testing.T) {
+		w := write(b, "visitor-0", "session-0", ev("event-0-a", base.Add(time.Hour)), ev("event-new", base))
+		w.Identifications = []collect.Identification{identification("visitor-0", base, `{"org":"b"}`, email("visitor-0"))}
+		if out := f.commit(w); out[0] != (collect.Outcome{Stored: 2}) {
+			t.Fatalf("outcome %+v: an event id of another organization counted as duplicate", out[0])
+		}
+		vb := f.visitor(b, "visitor-0")
+		if vb.CustomerID == cusA || vb.SessionCount != 1 {
+			t.Fatalf("visitor in b: %+v (customer of a is %s)", vb, cusA)
+		}
+		if s := f.session(a, "session-0"); s.EventCount != 2 {
+			t.Fatalf("session of a counts %d events after b's commit", s.EventCount)
+		}
+		jsonEqual(t, "traits of a", f.customer(a, cusA).Traits, []byte(`{}`))
+	})
+}
