@@ -72,26 +72,23 @@ func keyCreate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	engine, tenants, err := openTenants(ctx, storage)
-	if err != nil {
-		return err
-	}
-	defer engine.Close()
-	o, err := findOrg(ctx, tenants, *org)
-	if err != nil {
-		return err
-	}
-	key, full, err := tenants.CreateKey(ctx, o.ID, *name, parseScopes(*scopes))
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		out := keyOut(key)
-		out.Key = full
-		return json.NewEncoder(stdout).Encode(out)
-	}
-	fmt.Fprintf(stdout, "Key %s (%s) created for %s with scopes %v.\nSecret (shown once, store it now):\n\n  %s\n\n", key.ID, key.Name, o.Name, key.Scopes, full)
-	return nil
+	return withTenants(ctx, storage, func(tenants *tenant.Service) error {
+		o, err := findOrg(ctx, tenants, *org)
+		if err != nil {
+			return err
+		}
+		key, full, err := tenants.CreateKey(ctx, o.ID, *name, parseScopes(*scopes))
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			out := keyOut(key)
+			out.Key = full
+			return json.NewEncoder(stdout).Encode(out)
+		}
+		fmt.Fprintf(stdout, "Key %s (%s) created for %s with scopes %v.\nSecret (shown once, store it now):\n\n  %s\n\n", key.ID, key.Name, o.Name, key.Scopes, full)
+		return nil
+	})
 }
 
 func keyList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -102,36 +99,33 @@ func keyList(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	engine, tenants, err := openTenants(ctx, storage)
-	if err != nil {
-		return err
-	}
-	defer engine.Close()
-	o, err := findOrg(ctx, tenants, *org)
-	if err != nil {
-		return err
-	}
-	keys, err := tenants.ListKeysOf(ctx, o.ID)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		out := make([]keyJSON, 0, len(keys))
+	return withTenants(ctx, storage, func(tenants *tenant.Service) error {
+		o, err := findOrg(ctx, tenants, *org)
+		if err != nil {
+			return err
+		}
+		keys, err := tenants.ListKeysOf(ctx, o.ID)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			out := make([]keyJSON, 0, len(keys))
+			for _, k := range keys {
+				out = append(out, keyOut(k))
+			}
+			return json.NewEncoder(stdout).Encode(out)
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tSCOPES\tCREATED\tSTATUS")
 		for _, k := range keys {
-			out = append(out, keyOut(k))
+			status := "active"
+			if !k.Active() {
+				status = "revoked " + k.RevokedAt.Format(time.RFC3339)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%v\t%s\t%s\n", k.ID, k.Name, k.Scopes, k.CreatedAt.Format(time.RFC3339), status)
 		}
-		return json.NewEncoder(stdout).Encode(out)
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tSCOPES\tCREATED\tSTATUS")
-	for _, k := range keys {
-		status := "active"
-		if !k.Active() {
-			status = "revoked " + k.RevokedAt.Format(time.RFC3339)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%v\t%s\t%s\n", k.ID, k.Name, k.Scopes, k.CreatedAt.Format(time.RFC3339), status)
-	}
-	return tw.Flush()
+		return tw.Flush()
+	})
 }
 
 func keyRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -142,20 +136,17 @@ func keyRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	engine, tenants, err := openTenants(ctx, storage)
-	if err != nil {
-		return err
-	}
-	defer engine.Close()
-	o, err := findOrg(ctx, tenants, *org)
-	if err != nil {
-		return err
-	}
-	if err := tenants.RevokeKeyOf(ctx, o.ID, *id); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "Key %s revoked.\n", *id)
-	return nil
+	return withTenants(ctx, storage, func(tenants *tenant.Service) error {
+		o, err := findOrg(ctx, tenants, *org)
+		if err != nil {
+			return err
+		}
+		if err := tenants.RevokeKeyOf(ctx, o.ID, *id); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Key %s revoked.\n", *id)
+		return nil
+	})
 }
 
 func findOrg(ctx context.Context, tenants *tenant.Service, idOrName string) (presage.Organization, error) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/presage-dev/presage/internal/presage"
+	"github.com/presage-dev/presage/internal/tenant"
 )
 
 func orgCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -54,22 +55,19 @@ func orgCreate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	engine, tenants, err := openTenants(ctx, storage)
-	if err != nil {
-		return err
-	}
-	defer engine.Close()
-	org, err := tenants.CreateOrganization(ctx, *name, origins)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return json.NewEncoder(stdout).Encode(orgOut(org))
-	}
-	fmt.Fprintf(stdout, "Organization %s created.\n  id:              %s\n  site key:        %s\n  allowed origins: %s\n",
-		org.Name, org.ID, org.SiteKey, strings.Join(org.AllowedOrigins, ", "))
-	fmt.Fprintf(stdout, "Create a secret API key with: presage key create --org %s --name backend --scopes read\n", org.ID)
-	return nil
+	return withTenants(ctx, storage, func(tenants *tenant.Service) error {
+		org, err := tenants.CreateOrganization(ctx, *name, origins)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return json.NewEncoder(stdout).Encode(orgOut(org))
+		}
+		fmt.Fprintf(stdout, "Organization %s created.\n  id:              %s\n  site key:        %s\n  allowed origins: %s\n",
+			org.Name, org.ID, org.SiteKey, strings.Join(org.AllowedOrigins, ", "))
+		fmt.Fprintf(stdout, "Create a secret API key with: presage key create --org %s --name backend --scopes read\n", org.ID)
+		return nil
+	})
 }
 
 func orgList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -79,26 +77,23 @@ func orgList(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	engine, tenants, err := openTenants(ctx, storage)
-	if err != nil {
-		return err
-	}
-	defer engine.Close()
-	orgs, err := tenants.ListOrganizations(ctx)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		out := make([]orgJSON, 0, len(orgs))
-		for _, o := range orgs {
-			out = append(out, orgOut(o))
+	return withTenants(ctx, storage, func(tenants *tenant.Service) error {
+		orgs, err := tenants.ListOrganizations(ctx)
+		if err != nil {
+			return err
 		}
-		return json.NewEncoder(stdout).Encode(out)
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tSITE KEY\tALLOWED ORIGINS")
-	for _, o := range orgs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", o.ID, o.Name, o.SiteKey, strings.Join(o.AllowedOrigins, ","))
-	}
-	return tw.Flush()
+		if *asJSON {
+			out := make([]orgJSON, 0, len(orgs))
+			for _, o := range orgs {
+				out = append(out, orgOut(o))
+			}
+			return json.NewEncoder(stdout).Encode(out)
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tSITE KEY\tALLOWED ORIGINS")
+		for _, o := range orgs {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", o.ID, o.Name, o.SiteKey, strings.Join(o.AllowedOrigins, ","))
+		}
+		return tw.Flush()
+	})
 }

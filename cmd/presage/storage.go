@@ -22,3 +22,14 @@ func openTenants(ctx context.Context, sf storageFlags) (store.Engine, *tenant.Se
 	}
 	return engine, tenant.NewService(engine, tenant.Options{}), nil
 }
+
+// withTenants runs fn with the tenant service over the selected database and
+// closes the database afterwards.
+func withTenants(ctx context.Context, sf storageFlags, fn func(*tenant.Service) error) error {
+	engine, tenants, err := openTenants(ctx, sf)
+	if err != nil {
+		return err
+	}
+	defer engine.Close()
+	return fn(tenants)
+}
