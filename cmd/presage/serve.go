@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"net/netip"
 	"strings"
 	"time"
@@ -25,6 +27,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	shutdown := f.duration("shutdown-timeout", 30*time.Second, "how long a graceful shutdown waits for in-flight requests")
 	logLevel := f.string("log-level", "info", "debug, info, warn or error")
 	logFormat := f.string("log-format", "json", "json or text")
+	pprofAddr := f.string("pprof-addr", "", "loopback address to serve net/http/pprof on, e.g. 127.0.0.1:6060 (default: off)")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -38,6 +41,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log := logging.New(stderr, level, *logFormat)
 	slog.SetDefault(log)
+	if *pprofAddr != "" {
+		stop, err := servePprof(*pprofAddr)
+		if err != nil {
+			return fmt.Errorf("--pprof-addr: %w", err)
+		}
+		defer stop()
+		log.Info("pprof listening", slog.String("addr", *pprofAddr))
+	}
 
 	a, err := app.Open(ctx, app.Config{
 		DataDir:         *storage.dataDir,
@@ -85,6 +96,31 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 `, base, a.Demo.Org.Name, a.Demo.Org.ID, a.Demo.Org.SiteKey, a.Demo.Key)
 	}
 	return a.Serve(ctx, ln, h)
+}
+
+// servePprof serves net/http/pprof on its own listener, never on the public
+// one. It refuses non-loopback addresses: profiles reveal internals.
+func servePprof(addr string) (stop func(), err error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	if ip, err := netip.ParseAddr(host); host != "localhost" && (err != nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("%q is not a loopback address", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	return func() { srv.Close() }, nil
 }
 
 // displayAddr turns a wildcard listen address into one a browser can open.

@@ -22,6 +22,7 @@ type DB struct {
 	path  string
 	write *sql.DB // one connection: SQLite has one writer
 	read  *sql.DB // query-only pool
+	ckpt  *checkpointer
 
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt // write statements prepared once
@@ -63,7 +64,17 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		read.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	return &DB{path: path, write: write, read: read, stmts: map[string]*sql.Stmt{}}, nil
+	ckpt, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		write.Close()
+		read.Close()
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	ckpt.SetMaxOpenConns(1)
+	ckpt.SetMaxIdleConns(1)
+	ckpt.SetConnMaxLifetime(0)
+	ckpt.SetConnMaxIdleTime(0)
+	return &DB{path: path, write: write, read: read, ckpt: newCheckpointer(ckpt), stmts: map[string]*sql.Stmt{}}, nil
 }
 
 func dsn(path string, readOnly bool) string {
@@ -78,6 +89,7 @@ func dsn(path string, readOnly bool) string {
 		// FULL: an acknowledged commit survives power loss, not only a crash.
 		q.Add("_pragma", "synchronous(FULL)")
 		q.Add("_pragma", "temp_store(MEMORY)")
+		q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", writerAutoCheckpoint))
 		q.Set("_txlock", "immediate")
 	}
 	return "file:" + path + "?" + q.Encode()
@@ -105,7 +117,7 @@ func (db *DB) Close() error {
 	}
 	db.stmts = map[string]*sql.Stmt{}
 	db.mu.Unlock()
-	return errors.Join(db.read.Close(), db.write.Close())
+	return errors.Join(db.ckpt.close(), db.read.Close(), db.write.Close())
 }
 
 // writeTx runs fn in one immediate transaction on the write connection.
@@ -121,6 +133,7 @@ func (db *DB) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	db.ckpt.committed()
 	return nil
 }
 
