@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/presage-dev/presage/internal/collect"
+	"github.com/presage-dev/presage/internal/consent"
 	"github.com/presage-dev/presage/internal/journey"
 	"github.com/presage-dev/presage/internal/store/postgres"
 	"github.com/presage-dev/presage/internal/store/sqlite"
@@ -17,6 +18,7 @@ type Engine interface {
 	tenant.Store
 	collect.Store
 	journey.Store
+	consent.Store
 	// Migrate brings the schema up to date; it is safe to run on every start,
 	// by many nodes at once.
 	Migrate(ctx context.Context) error

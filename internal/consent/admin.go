@@ -1,0 +1,369 @@
+package consent
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/presage-dev/presage/internal/presage"
+)
+
+// PurposeInput declares one purpose and its basis.
+type PurposeInput struct {
+	Name        string
+	Basis       Basis
+	Description string
+}
+
+// SettingsPatch changes the settings whose fields are set.
+type SettingsPatch struct {
+	GPCObjects        *[]string
+	HonourDNT         *bool
+	TTLDays           *int
+	EraseOnWithdrawal *bool
+}
+
+// NoticeInput is a new notice version.
+type NoticeInput struct {
+	Language string
+	Title    string
+	Texts    map[string]string // purpose → plain-language text
+}
+
+// SubjectHistory is a subject's full ledger history, with the notices its
+// records refer to (by version), so it can be handed over as is.
+type SubjectHistory struct {
+	Records []Record
+	Notices map[int]Notice
+}
+
+// Limits of administrator input.
+const (
+	MaxDescription = 1000 // characters of a purpose description
+	MaxTitle       = 200  // characters of a notice title
+	MaxText        = 4000 // characters of a notice text
+	MaxLanguage    = 35   // characters of a language tag
+	MaxTTLDays     = 396  // 13 months: the longest a decision may stand before asking again
+)
+
+var (
+	purposeName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
+	languageTag = regexp.MustCompile(`^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$`)
+)
+
+// Bases lists the lawful bases of Article 6(1).
+var Bases = []Basis{BasisConsent, BasisLegitimateInterest, BasisContract, BasisLegalObligation, BasisVitalInterests, BasisPublicTask}
+
+// Purposes returns the caller's purposes by name (scope read).
+func (s *Service) Purposes(ctx context.Context) ([]Purpose, error) {
+	orgID, err := presage.Authorize(ctx, presage.ScopeRead)
+	if err != nil {
+		return nil, err
+	}
+	return s.PurposesOf(ctx, orgID)
+}
+
+// PurposesOf returns orgID's purposes by name (operator use).
+func (s *Service) PurposesOf(ctx context.Context, orgID string) ([]Purpose, error) {
+	ps, err := s.store.ListPurposes(ctx, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("list purposes: %w", err)
+	}
+	slices.SortFunc(ps, func(a, b Purpose) int { return strings.Compare(a.Name, b.Name) })
+	return ps, nil
+}
+
+// SetPurposes inserts or replaces the given purposes (scope admin) and
+// returns every purpose. Purposes are never deleted: ledger records refer to
+// them. Changing a basis does not touch recorded decisions.
+func (s *Service) SetPurposes(ctx context.Context, in []PurposeInput) ([]Purpose, error) {
+	orgID, err := presage.Authorize(ctx, presage.ScopeAdmin)
+	if err != nil {
+		return nil, err
+	}
+	if len(in) == 0 {
+		return nil, presage.Invalid("/purposes", -1, "at least one purpose is required")
+	}
+	now := s.nowMs()
+	ps := make([]Purpose, 0, len(in))
+	seen := map[string]bool{}
+	for i, p := range in {
+		at := "/purposes/" + strconv.Itoa(i)
+		if !purposeName.MatchString(p.Name) {
+			return nil, presage.Invalid(at+"/name", -1, "name must be a lower-case letter followed by up to 39 lower-case letters, digits or underscores")
+		}
+		if seen[p.Name] {
+			return nil, presage.Invalid(at+"/name", -1, "purpose %q is listed twice", p.Name)
+		}
+		seen[p.Name] = true
+		if !slices.Contains(Bases, p.Basis) {
+			return nil, presage.Invalid(at+"/basis", -1, "basis must be one of consent, legitimate_interest, contract, legal_obligation, vital_interests, public_task")
+		}
+		desc := strings.TrimSpace(p.Description)
+		if desc == "" || !utf8.ValidString(desc) || utf8.RuneCountInString(desc) > MaxDescription {
+			return nil, presage.Invalid(at+"/description", -1, "description must be 1 to %d characters of plain language", MaxDescription)
+		}
+		ps = append(ps, Purpose{OrgID: orgID, Name: p.Name, Basis: p.Basis, Description: desc, UpdatedAt: now})
+	}
+	if err := s.store.PutPurposes(ctx, orgID, ps); err != nil {
+		return nil, fmt.Errorf("put purposes: %w", err)
+	}
+	s.orgs.forget(orgID)
+	return s.PurposesOf(ctx, orgID)
+}
+
+// Settings returns the caller's consent settings (scope read); an
+// organization that never changed them gets DefaultSettings.
+func (s *Service) Settings(ctx context.Context) (Settings, error) {
+	orgID, err := presage.Authorize(ctx, presage.ScopeRead)
+	if err != nil {
+		return Settings{}, err
+	}
+	return s.settingsOf(ctx, orgID)
+}
+
+func (s *Service) settingsOf(ctx context.Context, orgID string) (Settings, error) {
+	set, err := s.store.GetSettings(ctx, orgID)
+	if presage.IsNotFound(err) {
+		return DefaultSettings(orgID), nil
+	}
+	if err != nil {
+		return Settings{}, fmt.Errorf("get settings: %w", err)
+	}
+	return set, nil
+}
+
+// UpdateSettings changes the caller's settings (scope admin): GPCObjects must
+// name declared purposes, TTLDays lies in 1…MaxTTLDays.
+func (s *Service) UpdateSettings(ctx context.Context, patch SettingsPatch) (Settings, error) {
+	orgID, err := presage.Authorize(ctx, presage.ScopeAdmin)
+	if err != nil {
+		return Settings{}, err
+	}
+	set, err := s.settingsOf(ctx, orgID)
+	if err != nil {
+		return Settings{}, err
+	}
+	if patch.GPCObjects != nil {
+		ps, err := s.store.ListPurposes(ctx, orgID)
+		if err != nil {
+			return Settings{}, fmt.Errorf("list purposes: %w", err)
+		}
+		objects := []string{}
+		for i, name := range *patch.GPCObjects {
+			if !slices.ContainsFunc(ps, func(p Purpose) bool { return p.Name == name }) {
+				return Settings{}, presage.Invalid("/gpcObjects/"+strconv.Itoa(i), -1, "%q is not a declared purpose", name)
+			}
+			if !slices.Contains(objects, name) {
+				objects = append(objects, name)
+			}
+		}
+		slices.Sort(objects)
+		set.GPCObjects = objects
+	}
+	if patch.HonourDNT != nil {
+		set.HonourDNT = *patch.HonourDNT
+	}
+	if patch.TTLDays != nil {
+		if d := *patch.TTLDays; d < 1 || d > MaxTTLDays {
+			return Settings{}, presage.Invalid("/ttlDays", -1, "ttlDays must be 1 to %d (13 months)", MaxTTLDays)
+		}
+		set.TTL = time.Duration(*patch.TTLDays) * 24 * time.Hour
+	}
+	if patch.EraseOnWithdrawal != nil {
+		set.EraseOnWithdrawal = *patch.EraseOnWithdrawal
+	}
+	set.OrgID = orgID
+	set.UpdatedAt = s.nowMs()
+	if err := s.store.PutSettings(ctx, set); err != nil {
+		return Settings{}, fmt.Errorf("put settings: %w", err)
+	}
+	s.orgs.forget(orgID)
+	return set, nil
+}
+
+// PublishNotice stores a new, immutable notice version (scope admin). Texts
+// may only describe declared purposes, each in 1…MaxText characters.
+func (s *Service) PublishNotice(ctx context.Context, in NoticeInput) (Notice, error) {
+	orgID, err := presage.Authorize(ctx, presage.ScopeAdmin)
+	if err != nil {
+		return Notice{}, err
+	}
+	return s.publishNotice(ctx, orgID, in)
+}
+
+// PublishNoticeOf is PublishNotice for the operator.
+func (s *Service) PublishNoticeOf(ctx context.Context, orgID string, in NoticeInput) (Notice, error) {
+	return s.publishNotice(ctx, orgID, in)
+}
+
+func (s *Service) publishNotice(ctx context.Context, orgID string, in NoticeInput) (Notice, error) {
+	lang, ok := normalizeLanguage(in.Language)
+	if !ok {
+		return Notice{}, presage.Invalid("/language", -1, "language must be a language tag such as \"en\" or \"fr-FR\" of at most %d characters", MaxLanguage)
+	}
+	title := strings.TrimSpace(in.Title)
+	if title == "" || !utf8.ValidString(title) || utf8.RuneCountInString(title) > MaxTitle {
+		return Notice{}, presage.Invalid("/title", -1, "title must be 1 to %d characters", MaxTitle)
+	}
+	if len(in.Texts) == 0 {
+		return Notice{}, presage.Invalid("/texts", -1, "texts must describe at least one purpose")
+	}
+	ps, err := s.store.ListPurposes(ctx, orgID)
+	if err != nil {
+		return Notice{}, fmt.Errorf("list purposes: %w", err)
+	}
+	texts := make(map[string]string, len(in.Texts))
+	for _, name := range sortedKeys(in.Texts) {
+		at := "/texts/" + pointerEscape(name)
+		if !slices.ContainsFunc(ps, func(p Purpose) bool { return p.Name == name }) {
+			return Notice{}, presage.Invalid(at, -1, "%q is not a declared purpose", name)
+		}
+		text := strings.TrimSpace(in.Texts[name])
+		if text == "" || !utf8.ValidString(text) || utf8.RuneCountInString(text) > MaxText {
+			return Notice{}, presage.Invalid(at, -1, "the text of a purpose must be 1 to %d characters", MaxText)
+		}
+		texts[name] = text
+	}
+	n := Notice{OrgID: orgID, Language: lang, Title: title, Texts: texts, CreatedAt: s.nowMs()}
+	n, err = s.store.CreateNotice(ctx, n, func(n *Notice) { n.SHA256 = NoticeHash(*n) })
+	if err != nil {
+		return Notice{}, fmt.Errorf("create notice: %w", err)
+	}
+	s.notices.forget(orgID)
+	return n, nil
+}
+
+// Notices returns every notice version of the caller, newest first (scope read).
+func (s *Service) Notices(ctx context.Context) ([]Notice, error) {
+	orgID, err := presage.Authorize(ctx, presage.ScopeRead)
+	if err != nil {
+		return nil, err
+	}
+	ns, err := s.store.ListNotices(ctx, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("list notices: %w", err)
+	}
+	return ns, nil
+}
+
+// Notice returns one notice version of the caller (scope read).
+func (s *Service) Notice(ctx context.Context, version int) (Notice, error) {
+	orgID, err := presage.Authorize(ctx, presage.ScopeRead)
+	if err != nil {
+		return Notice{}, err
+	}
+	if version < 1 {
+		return Notice{}, presage.ErrNotFound
+	}
+	return s.store.GetNotice(ctx, orgID, version)
+}
+
+// History returns the ledger history of a subject (scope gdpr): a visitor id,
+// or a customer id ("cus_…") for every visitor of that customer. A subject
+// without records gets an empty history.
+func (s *Service) History(ctx context.Context, subject string) (SubjectHistory, error) {
+	orgID, err := presage.Authorize(ctx, presage.ScopeGDPR)
+	if err != nil {
+		return SubjectHistory{}, err
+	}
+	if !presage.ValidClientID(subject) {
+		return SubjectHistory{}, presage.Invalid("subject", -1, "subject must be a visitor id or a customer id")
+	}
+	visitorID, customerID := subject, ""
+	if strings.HasPrefix(subject, "cus_") {
+		visitorID, customerID = "", subject
+	}
+	recs, err := s.store.SubjectRecords(ctx, orgID, visitorID, customerID)
+	if err != nil {
+		return SubjectHistory{}, fmt.Errorf("subject records: %w", err)
+	}
+	h := SubjectHistory{Records: recs, Notices: map[int]Notice{}}
+	if h.Records == nil {
+		h.Records = []Record{}
+	}
+	for _, r := range recs {
+		if r.NoticeVersion == 0 {
+			continue
+		}
+		if _, ok := h.Notices[r.NoticeVersion]; ok {
+			continue
+		}
+		n, err := s.store.GetNotice(ctx, orgID, r.NoticeVersion)
+		if err != nil {
+			return SubjectHistory{}, fmt.Errorf("get notice %d: %w", r.NoticeVersion, err)
+		}
+		h.Notices[r.NoticeVersion] = n
+	}
+	return h, nil
+}
+
+// RecordDecision records a decision collected outside the tracker (scope
+// gdpr): Method must be api or import. The record's time is the server's;
+// an import keeps the original time in its artefact.
+func (s *Service) RecordDecision(ctx context.Context, in DecisionInput) (Record, []State, error) {
+	orgID, err := presage.Authorize(ctx, presage.ScopeGDPR)
+	if err != nil {
+		return Record{}, nil, err
+	}
+	if in.Method != MethodAPI && in.Method != MethodImport {
+		return Record{}, nil, presage.Invalid("/method", -1, "method must be api or import")
+	}
+	return s.decide(ctx, orgID, in)
+}
+
+// normalizeLanguage checks a BCP 47-like tag and writes it in the usual case:
+// "fr-fr" → "fr-FR", "zh-hant-tw" → "zh-Hant-TW".
+func normalizeLanguage(tag string) (string, bool) {
+	if len(tag) > MaxLanguage || !languageTag.MatchString(tag) {
+		return "", false
+	}
+	parts := strings.Split(tag, "-")
+	parts[0] = strings.ToLower(parts[0])
+	for i := 1; i < len(parts); i++ {
+		switch p := parts[i]; {
+		case len(p) == 2 && isAlpha(p):
+			parts[i] = strings.ToUpper(p)
+		case len(p) == 4 && isAlpha(p):
+			parts[i] = strings.ToUpper(p[:1]) + strings.ToLower(p[1:])
+		default:
+			parts[i] = strings.ToLower(p)
+		}
+	}
+	return strings.Join(parts, "-"), true
+}
+
+func isAlpha(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') }) < 0
+}
+
+// pointerEscape escapes one JSON Pointer reference token (RFC 6901).
+func pointerEscape(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+}
+
+// SettingsOf returns orgID's settings (operator and visitor-facing use).
+func (s *Service) SettingsOf(ctx context.Context, orgID string) (Settings, error) {
+	return s.settingsOf(ctx, orgID)
+}
+
+// ErasureDue reports whether rec withdraws (or objects to) analytics in an
+// organization whose settings ask to erase journey data on withdrawal. This
+// package never touches journey data: the caller of Decide or RecordDecision
+// erases the visitor's journey when it returns true.
+func (s *Service) ErasureDue(ctx context.Context, rec Record) (bool, error) {
+	d := rec.Decisions[PurposeAnalytics]
+	if d != Withdrawn && d != Objected {
+		return false, nil
+	}
+	pol, err := s.policy(ctx, rec.OrgID)
+	if err != nil {
+		return false, err
+	}
+	return pol.settings.EraseOnWithdrawal, nil
+}

@@ -1,0 +1,111 @@
+package consent
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/presage-dev/presage/internal/presage"
+)
+
+// DefaultTTL is how long a decision stands by default: 13 months.
+const DefaultTTL = 396 * 24 * time.Hour
+
+// DefaultSettings are the settings of an organization that never changed
+// them: GPC objects to sales and marketing, DNT is not honoured, decisions
+// stand 396 days and a withdrawal keeps the journey data collected before it
+// (it was lawfully processed).
+func DefaultSettings(orgID string) Settings {
+	return Settings{
+		OrgID:      orgID,
+		GPCObjects: []string{PurposeSales, PurposeMarketing},
+		TTL:        DefaultTTL,
+	}
+}
+
+// defaultPurposes are the purposes every organization starts with, all based
+// on consent.
+var defaultPurposes = []PurposeInput{
+	{Name: PurposeAnalytics, Basis: BasisConsent,
+		Description: "Recording the pages you visit and what you do on this site, to understand how it is used and improve it."},
+	{Name: PurposeSupport, Basis: BasisConsent,
+		Description: "Offering you help while you browse, such as a chat or a call back, based on what you do on this site."},
+	{Name: PurposeSales, Basis: BasisConsent,
+		Description: "Offering you a chat, a call back or product information when your visit suggests you are interested in buying."},
+	{Name: PurposeMarketing, Basis: BasisConsent,
+		Description: "Inviting you to events, webinars or newsletters based on your visit."},
+}
+
+// withdrawHint ends every default text: withdrawing must be as easy as
+// consenting, and saying no must cost nothing.
+const withdrawHint = " Saying no does not limit your use of this site. You can change your mind and withdraw your consent at any time, as easily as you gave it, with the \"Privacy settings\" link at the bottom of every page."
+
+// DefaultNotice returns the first notice of an organization (English,
+// version 1): one short, plain paragraph per default purpose, kept apart from
+// any other terms of the site.
+func DefaultNotice() NoticeInput {
+	return NoticeInput{
+		Language: "en",
+		Title:    "Your privacy choices",
+		Texts: map[string]string{
+			PurposeAnalytics: "Analytics: if you agree, we record the pages you visit and what you do on this site, such as searches and forms, to understand how the site is used and to improve it. If you do not agree, we record nothing about your visit." + withdrawHint,
+			PurposeSupport:   "Support: if you agree, we may offer you help while you browse, such as a chat or a call back, based on what you do on this site." + withdrawHint,
+			PurposeSales:     "Sales: if you agree, we may offer you a chat, a call back or product information when your visit suggests you are interested in buying." + withdrawHint,
+			PurposeMarketing: "Marketing: if you agree, we may invite you to events, webinars or newsletters based on your visit. We never share your data with other companies for their marketing." + withdrawHint,
+		},
+	}
+}
+
+// EnsureDefaults gives orgID what it needs to ask for consent, and nothing it
+// already has (operator use, at organization creation and at start-up): the
+// four default purposes when it has none, the default settings when it has
+// none, and DefaultNotice when it has no notice. Calling it again changes
+// nothing; it never overrides an administrator's choices.
+func (s *Service) EnsureDefaults(ctx context.Context, orgID string) error {
+	defer s.orgs.forget(orgID)
+	defer s.notices.forget(orgID)
+	ps, err := s.store.ListPurposes(ctx, orgID)
+	if err != nil {
+		return fmt.Errorf("list purposes: %w", err)
+	}
+	if len(ps) == 0 {
+		now := s.nowMs()
+		for _, in := range defaultPurposes {
+			ps = append(ps, Purpose{OrgID: orgID, Name: in.Name, Basis: in.Basis, Description: in.Description, UpdatedAt: now})
+		}
+		if err := s.store.PutPurposes(ctx, orgID, ps); err != nil {
+			return fmt.Errorf("put purposes: %w", err)
+		}
+	}
+	if _, err := s.store.GetSettings(ctx, orgID); presage.IsNotFound(err) {
+		set := DefaultSettings(orgID)
+		set.UpdatedAt = s.nowMs()
+		if err := s.store.PutSettings(ctx, set); err != nil {
+			return fmt.Errorf("put settings: %w", err)
+		}
+	} else if err != nil {
+		return fmt.Errorf("get settings: %w", err)
+	}
+	ns, err := s.store.ListNotices(ctx, orgID)
+	if err != nil {
+		return fmt.Errorf("list notices: %w", err)
+	}
+	if len(ns) == 0 {
+		in := DefaultNotice()
+		declared := map[string]bool{}
+		for _, p := range ps {
+			declared[p.Name] = true
+		}
+		for name := range in.Texts {
+			if !declared[name] {
+				delete(in.Texts, name) // an organization that declared its own purposes writes its own notice
+			}
+		}
+		if len(in.Texts) > 0 {
+			if _, err := s.publishNotice(ctx, orgID, in); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,137 @@
+package consent
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"slices"
+	"strconv"
+)
+
+// The canonical forms below are the contract of the ledger: anyone holding an
+// export can recompute every hash with them. Keys appear in a fixed order,
+// strings are written as encoding/json writes them without HTML escaping
+// (\", \\, \n, \r, \t, \u00XX for other control characters, \u2028, \u2029;
+// invalid UTF-8 becomes U+FFFD), integers in decimal, times as Unix
+// milliseconds, and maps as objects with keys sorted bytewise.
+
+// CanonicalRecord returns the canonical JSON of every field of r except Hash:
+//
+//	{"orgId","seq","id","visitorId","customerId","action","decisions":{purpose: decision, …sorted},
+//	 "noticeVersion","noticeHash","method","recordedAt":unixMs,"ipPrefix","userAgent","artefact","prevHash"}
+//
+// The artefact is compacted (json.Compact) and null when empty. An artefact
+// that is not valid JSON (only a damaged row can hold one) is written instead
+// as "artefactRaw": base64 of its bytes, so it still hashes unambiguously.
+func CanonicalRecord(r Record) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"orgId":`)
+	writeString(&b, r.OrgID)
+	b.WriteString(`,"seq":`)
+	b.WriteString(strconv.FormatInt(r.Seq, 10))
+	b.WriteString(`,"id":`)
+	writeString(&b, r.ID)
+	b.WriteString(`,"visitorId":`)
+	writeString(&b, r.VisitorID)
+	b.WriteString(`,"customerId":`)
+	writeString(&b, r.CustomerID)
+	b.WriteString(`,"action":`)
+	writeString(&b, string(r.Action))
+	b.WriteString(`,"decisions":{`)
+	for i, p := range sortedKeys(r.Decisions) {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		writeString(&b, p)
+		b.WriteByte(':')
+		writeString(&b, string(r.Decisions[p]))
+	}
+	b.WriteString(`},"noticeVersion":`)
+	b.WriteString(strconv.Itoa(r.NoticeVersion))
+	b.WriteString(`,"noticeHash":`)
+	writeString(&b, r.NoticeHash)
+	b.WriteString(`,"method":`)
+	writeString(&b, string(r.Method))
+	b.WriteString(`,"recordedAt":`)
+	b.WriteString(strconv.FormatInt(r.RecordedAt.UnixMilli(), 10))
+	b.WriteString(`,"ipPrefix":`)
+	writeString(&b, r.IPPrefix)
+	b.WriteString(`,"userAgent":`)
+	writeString(&b, r.UserAgent)
+	if len(bytes.TrimSpace(r.Artefact)) == 0 {
+		b.WriteString(`,"artefact":null`)
+	} else {
+		var c bytes.Buffer
+		if err := json.Compact(&c, r.Artefact); err == nil {
+			b.WriteString(`,"artefact":`)
+			b.Write(c.Bytes())
+		} else {
+			b.WriteString(`,"artefactRaw":`)
+			writeString(&b, base64.StdEncoding.EncodeToString(r.Artefact))
+		}
+	}
+	b.WriteString(`,"prevHash":`)
+	writeString(&b, r.PrevHash)
+	b.WriteByte('}')
+	return b.Bytes()
+}
+
+// HashRecord returns the hex SHA-256 of r.PrevHash + "\n" + CanonicalRecord(r):
+// the value of r.Hash in an intact chain.
+func HashRecord(r Record) string {
+	h := sha256.New()
+	h.Write([]byte(r.PrevHash))
+	h.Write([]byte{'\n'})
+	h.Write(CanonicalRecord(r))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// CanonicalNotice returns the canonical JSON of a notice:
+// {"orgId","version","language","title","texts":{purpose: text, …sorted}}.
+func CanonicalNotice(n Notice) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"orgId":`)
+	writeString(&b, n.OrgID)
+	b.WriteString(`,"version":`)
+	b.WriteString(strconv.Itoa(n.Version))
+	b.WriteString(`,"language":`)
+	writeString(&b, n.Language)
+	b.WriteString(`,"title":`)
+	writeString(&b, n.Title)
+	b.WriteString(`,"texts":{`)
+	for i, p := range sortedKeys(n.Texts) {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		writeString(&b, p)
+		b.WriteByte(':')
+		writeString(&b, n.Texts[p])
+	}
+	b.WriteString(`}}`)
+	return b.Bytes()
+}
+
+// NoticeHash returns the hex SHA-256 of CanonicalNotice(n): the value of
+// n.SHA256.
+func NoticeHash(n Notice) string {
+	sum := sha256.Sum256(CanonicalNotice(n))
+	return hex.EncodeToString(sum[:])
+}
+
+func writeString(b *bytes.Buffer, s string) {
+	enc := json.NewEncoder(b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s)       // a string always encodes
+	b.Truncate(b.Len() - 1) // Encode appends a newline
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,169 @@
+package consent
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata golden files")
+
+func goldenRecord() Record {
+	return Record{
+		OrgID:         "org_golden",
+		Seq:           7,
+		ID:            "cr_golden",
+		VisitorID:     "v-12345678",
+		CustomerID:    "cus_golden",
+		Action:        ActionGrant,
+		Decisions:     map[string]Decision{"sales": Objected, "analytics": Granted, "marketing": Objected},
+		NoticeVersion: 3,
+		NoticeHash:    "5e1f",
+		Method:        MethodBanner,
+		RecordedAt:    time.Date(2026, 1, 2, 3, 4, 5, 678_000_000, time.UTC),
+		IPPrefix:      "203.0.113.0/24",
+		UserAgent:     "Mozilla/5.0 <\"quoted\"> & é \u2028",
+		Artefact:      json.RawMessage(`{ "tcf" : "CPXxRfAPXxRfAAfKABENB-CgAAAAAAAAAAYgAAAAAAAA",  "signals": {"gpc": true, "dnt": false} }`),
+		PrevHash:      "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+		Hash:          "ignored",
+	}
+}
+
+func goldenNotice() Notice {
+	return Notice{OrgID: "org_golden", Version: 2, Language: "fr-FR", Title: "Vos choix",
+		Texts: map[string]string{"sales": "Ventes : …", "analytics": "Mesure d'audience : …"}, SHA256: "ignored"}
+}
+
+type golden struct {
+	RecordCanonical string `json:"recordCanonical"`
+	RecordHash      string `json:"recordHash"`
+	NoticeCanonical string `json:"noticeCanonical"`
+	NoticeHash      string `json:"noticeHash"`
+}
+
+func TestHashGolden(t *testing.T) {
+	got := golden{
+		RecordCanonical: string(CanonicalRecord(goldenRecord())),
+		RecordHash:      HashRecord(goldenRecord()),
+		NoticeCanonical: string(CanonicalNotice(goldenNotice())),
+		NoticeHash:      NoticeHash(goldenNotice()),
+	}
+	path := filepath.Join("testdata", "hash_golden.json")
+	if *update {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(got)
+		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want golden
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Errorf("hashes changed (a stored chain would no longer verify):\n got %+v\nwant %+v", got, want)
+	}
+	sum := sha256.Sum256([]byte(goldenRecord().PrevHash + "\n" + want.RecordCanonical))
+	if hex.EncodeToString(sum[:]) != want.RecordHash {
+		t.Error("the golden record hash is not SHA-256(prevHash + \"\\n\" + canonical)")
+	}
+	if !json.Valid([]byte(got.RecordCanonical)) || !json.Valid([]byte(got.NoticeCanonical)) {
+		t.Error("canonical forms are not valid JSON")
+	}
+}
+
+func TestHashRecordIgnoresRepresentation(t *testing.T) {
+	base := goldenRecord()
+	want := HashRecord(base)
+	same := []struct {
+		name string
+		mod  func(*Record)
+	}{
+		{"hash field", func(r *Record) { r.Hash = "other" }},
+		{"map built in another order", func(r *Record) {
+			r.Decisions = map[string]Decision{}
+			for _, p := range []string{"marketing", "analytics", "sales"} {
+				r.Decisions[p] = base.Decisions[p]
+			}
+		}},
+		{"time zone", func(r *Record) { r.RecordedAt = r.RecordedAt.In(time.FixedZone("CET", 3600)) }},
+		{"sub-millisecond time", func(r *Record) { r.RecordedAt = r.RecordedAt.Add(400 * time.Microsecond) }},
+		{"artefact whitespace", func(r *Record) {
+			r.Artefact = json.RawMessage(`{"tcf":"CPXxRfAPXxRfAAfKABENB-CgAAAAAAAAAAYgAAAAAAAA","signals":{"gpc":true,"dnt":false}}`)
+		}},
+	}
+	for _, tt := range same {
+		r := goldenRecord()
+		tt.mod(&r)
+		if got := HashRecord(r); got != want {
+			t.Errorf("%s changed the hash", tt.name)
+		}
+	}
+	differs := []struct {
+		name string
+		mod  func(*Record)
+	}{
+		{"org", func(r *Record) { r.OrgID = "org_other" }},
+		{"seq", func(r *Record) { r.Seq++ }},
+		{"id", func(r *Record) { r.ID = "cr_other" }},
+		{"visitor", func(r *Record) { r.VisitorID = "v-other000" }},
+		{"customer", func(r *Record) { r.CustomerID = "" }},
+		{"action", func(r *Record) { r.Action = ActionDeny }},
+		{"decision", func(r *Record) { r.Decisions["analytics"] = Denied }},
+		{"extra decision", func(r *Record) { r.Decisions["support"] = Denied }},
+		{"notice version", func(r *Record) { r.NoticeVersion = 4 }},
+		{"notice hash", func(r *Record) { r.NoticeHash = "5e1e" }},
+		{"method", func(r *Record) { r.Method = MethodPreferences }},
+		{"time", func(r *Record) { r.RecordedAt = r.RecordedAt.Add(time.Millisecond) }},
+		{"ip prefix", func(r *Record) { r.IPPrefix = "203.0.114.0/24" }},
+		{"user agent", func(r *Record) { r.UserAgent += " " }},
+		{"artefact", func(r *Record) { r.Artefact = json.RawMessage(`{"tcf":"x"}`) }},
+		{"no artefact", func(r *Record) { r.Artefact = nil }},
+		{"damaged artefact", func(r *Record) { r.Artefact = json.RawMessage(`{"tcf":`) }},
+		{"prev hash", func(r *Record) { r.PrevHash = "" }},
+		{"field moved between strings", func(r *Record) { r.IPPrefix, r.UserAgent = r.IPPrefix+r.UserAgent[:1], r.UserAgent[1:] }},
+	}
+	for _, tt := range differs {
+		r := goldenRecord()
+		tt.mod(&r)
+		if got := HashRecord(r); got == want {
+			t.Errorf("%s did not change the hash", tt.name)
+		}
+	}
+}
+
+func TestNoticeHash(t *testing.T) {
+	want := NoticeHash(goldenNotice())
+	n := goldenNotice()
+	n.SHA256, n.CreatedAt = "x", time.Now()
+	if NoticeHash(n) != want {
+		t.Error("SHA256 or CreatedAt changed the notice hash")
+	}
+	for name, mod := range map[string]func(*Notice){
+		"org":      func(n *Notice) { n.OrgID = "org_x" },
+		"version":  func(n *Notice) { n.Version = 3 },
+		"language": func(n *Notice) { n.Language = "fr" },
+		"title":    func(n *Notice) { n.Title = "Vos choix." },
+		"text":     func(n *Notice) { n.Texts["sales"] = "Ventes" },
+		"purpose":  func(n *Notice) { n.Texts["support"] = "Aide" },
+	} {
+		n := goldenNotice()
+		mod(&n)
+		if NoticeHash(n) == want {
+			t.Errorf("changing the %s did not change the notice hash", name)
+		}
+	}
+}

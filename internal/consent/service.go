@@ -1,0 +1,302 @@
+package consent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/presage-dev/presage/internal/presage"
+)
+
+// VisitorLookup finds the customer an identified visitor belongs to, so a
+// ledger record names both (a subject access request by customer id then
+// finds every device's decisions). A missing visitor is presage.ErrNotFound.
+type VisitorLookup interface {
+	GetVisitor(ctx context.Context, orgID, id string) (presage.Visitor, error)
+}
+
+// Service is the consent domain. Methods named for an API caller authorize
+// the principal in ctx (read for reads, admin for changes, gdpr for subject
+// histories and decisions recorded by a server); the visitor-facing methods
+// (Decide, Signal, View, Receipt) take an organization the HTTP layer already
+// resolved from the site key and the Origin; the gates (TrackingAllowed,
+// EngagementAllowed) and the operator methods (…Of, VerifyOrg, EnsureDefaults,
+// ExpireDue) take an organization id and trust their caller.
+type Service struct {
+	store    Store
+	visitors VisitorLookup
+	now      func() time.Time
+	newID    func(prefix string) string
+	orgs     *orgCache
+	notices  *noticeCache
+}
+
+// Options tunes a Service; zero values are sensible.
+type Options struct {
+	Now   func() time.Time
+	NewID func(prefix string) string
+	// PurposeTTL bounds how long a node uses its cached purposes, settings and
+	// notice list of an organization (default 1s), so several nodes sharing a
+	// database agree within it.
+	PurposeTTL time.Duration
+}
+
+// NewService returns a Service over store. visitors may be nil (records then
+// carry no customer id).
+func NewService(store Store, visitors VisitorLookup, opt Options) *Service {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.NewID == nil {
+		opt.NewID = presage.NewID
+	}
+	if opt.PurposeTTL <= 0 {
+		opt.PurposeTTL = time.Second
+	}
+	return &Service{
+		store:    store,
+		visitors: visitors,
+		now:      opt.Now,
+		newID:    opt.NewID,
+		orgs:     &orgCache{ttl: opt.PurposeTTL, now: opt.Now, m: map[string]orgEntry{}},
+		notices:  &noticeCache{ttl: opt.PurposeTTL, now: opt.Now, m: map[string]noticeEntry{}},
+	}
+}
+
+// nowMs is the service clock in UTC at the ledger's millisecond precision.
+func (s *Service) nowMs() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
+
+// policy is what the gates and decisions of one organization need: its
+// purposes by name and its settings.
+type policy struct {
+	purposes map[string]Purpose
+	settings Settings
+}
+
+func (p policy) names() []string { return sortedKeys(p.purposes) }
+
+// gpcPurposes returns the declared purposes a GPC signal objects to.
+func (p policy) gpcPurposes() []string {
+	var out []string
+	for _, name := range p.settings.GPCObjects {
+		if _, ok := p.purposes[name]; ok && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// signalled reports whether sig objects under the organization's settings.
+func (p policy) signalled(sig Signals) bool {
+	return sig.GPC || sig.DNT && p.settings.HonourDNT
+}
+
+const cacheMax = 10000
+
+type orgEntry struct {
+	p       policy
+	expires time.Time
+}
+
+// orgCache remembers each organization's policy for a short TTL: the gates run
+// on every collected batch, and a TTL (not invalidation) keeps nodes that
+// share a database in agreement without talking to each other. A node's own
+// changes invalidate its entry at once.
+type orgCache struct {
+	ttl time.Duration
+	now func() time.Time
+	mu  sync.RWMutex
+	m   map[string]orgEntry
+}
+
+func (c *orgCache) get(orgID string, load func() (policy, error)) (policy, error) {
+	now := c.now()
+	c.mu.RLock()
+	e, ok := c.m[orgID]
+	c.mu.RUnlock()
+	if ok && now.Before(e.expires) {
+		return e.p, nil
+	}
+	p, err := load()
+	if err != nil {
+		return policy{}, err
+	}
+	c.mu.Lock()
+	if len(c.m) >= cacheMax {
+		clear(c.m)
+	}
+	c.m[orgID] = orgEntry{p: p, expires: now.Add(c.ttl)}
+	c.mu.Unlock()
+	return p, nil
+}
+
+func (c *orgCache) forget(orgID string) {
+	c.mu.Lock()
+	delete(c.m, orgID)
+	c.mu.Unlock()
+}
+
+type noticeEntry struct {
+	ns      []Notice
+	expires time.Time
+}
+
+// noticeCache remembers each organization's notices (newest first) for View,
+// which every banner load calls.
+type noticeCache struct {
+	ttl time.Duration
+	now func() time.Time
+	mu  sync.RWMutex
+	m   map[string]noticeEntry
+}
+
+func (c *noticeCache) get(orgID string, load func() ([]Notice, error)) ([]Notice, error) {
+	now := c.now()
+	c.mu.RLock()
+	e, ok := c.m[orgID]
+	c.mu.RUnlock()
+	if ok && now.Before(e.expires) {
+		return e.ns, nil
+	}
+	ns, err := load()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if len(c.m) >= cacheMax {
+		clear(c.m)
+	}
+	c.m[orgID] = noticeEntry{ns: ns, expires: now.Add(c.ttl)}
+	c.mu.Unlock()
+	return ns, nil
+}
+
+func (c *noticeCache) forget(orgID string) {
+	c.mu.Lock()
+	delete(c.m, orgID)
+	c.mu.Unlock()
+}
+
+// policy returns orgID's purposes and settings through the cache. An
+// organization without stored settings gets the defaults.
+func (s *Service) policy(ctx context.Context, orgID string) (policy, error) {
+	return s.orgs.get(orgID, func() (policy, error) {
+		ps, err := s.store.ListPurposes(ctx, orgID)
+		if err != nil {
+			return policy{}, fmt.Errorf("list purposes: %w", err)
+		}
+		set, err := s.store.GetSettings(ctx, orgID)
+		if presage.IsNotFound(err) {
+			set, err = DefaultSettings(orgID), nil
+		}
+		if err != nil {
+			return policy{}, fmt.Errorf("get settings: %w", err)
+		}
+		p := policy{purposes: make(map[string]Purpose, len(ps)), settings: set}
+		for _, pp := range ps {
+			p.purposes[pp.Name] = pp
+		}
+		return p, nil
+	})
+}
+
+func (s *Service) listNotices(ctx context.Context, orgID string) ([]Notice, error) {
+	return s.notices.get(orgID, func() ([]Notice, error) {
+		ns, err := s.store.ListNotices(ctx, orgID)
+		if err != nil {
+			return nil, fmt.Errorf("list notices: %w", err)
+		}
+		return ns, nil
+	})
+}
+
+// customerOf returns the customer id of visitorID, "" when it has none.
+func (s *Service) customerOf(ctx context.Context, orgID, visitorID string) (string, error) {
+	if s.visitors == nil {
+		return "", nil
+	}
+	v, err := s.visitors.GetVisitor(ctx, orgID, visitorID)
+	if presage.IsNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("get visitor: %w", err)
+	}
+	return v.CustomerID, nil
+}
+
+// errSkip is returned by a build callback when the record would change
+// nothing; Append then writes nothing and returns it as is.
+var errSkip = errors.New("consent: nothing to record")
+
+// append adds one record built by decide to the chain of orgID, filling Seq,
+// PrevHash, ID, RecordedAt and Hash. decide returns the decisions the record
+// makes (nil to skip) given the visitor's current states.
+func (s *Service) append(ctx context.Context, base Record, ttl time.Duration,
+	decide func(current []State) (map[string]Decision, error)) (Record, []State, error) {
+	var merged []State
+	rec, err := s.store.Append(ctx, base.OrgID, base.VisitorID, func(head Head, current []State) (Record, []State, error) {
+		merged = slices.Clone(current)
+		ds, err := decide(current)
+		if err != nil {
+			return Record{}, nil, err
+		}
+		if len(ds) == 0 {
+			return Record{}, nil, errSkip
+		}
+		r := base
+		r.Decisions = ds
+		r.ID = s.newID("cr")
+		r.RecordedAt = s.nowMs()
+		r.Seq = head.Seq + 1
+		r.PrevHash = head.Hash
+		r.Hash = HashRecord(r)
+		states := make([]State, 0, len(ds))
+		for _, p := range sortedKeys(ds) {
+			st := State{OrgID: r.OrgID, VisitorID: r.VisitorID, Purpose: p, Decision: ds[p],
+				RecordSeq: r.Seq, DecidedAt: r.RecordedAt}
+			if st.Decision == Granted || st.Decision == Denied {
+				st.ExpiresAt = r.RecordedAt.Add(ttl)
+			}
+			states = append(states, st)
+		}
+		merged = mergeStates(current, states)
+		return r, states, nil
+	})
+	if errors.Is(err, errSkip) {
+		return Record{}, merged, errSkip
+	}
+	if err != nil {
+		return Record{}, nil, err
+	}
+	return rec, merged, nil
+}
+
+// mergeStates overlays changed on current, sorted by purpose.
+func mergeStates(current, changed []State) []State {
+	by := map[string]State{}
+	for _, st := range current {
+		by[st.Purpose] = st
+	}
+	for _, st := range changed {
+		by[st.Purpose] = st
+	}
+	out := make([]State, 0, len(by))
+	for _, p := range sortedKeys(by) {
+		out = append(out, by[p])
+	}
+	return out
+}
+
+// live reports whether st is a decision that stands at now: a recorded
+// decision that is not Expired and whose ExpiresAt, if any, is after now.
+func live(st State, now time.Time) bool {
+	if st.Decision == "" || st.Decision == Expired {
+		return false
+	}
+	return st.ExpiresAt.IsZero() || now.Before(st.ExpiresAt)
+}

@@ -1,0 +1,66 @@
+package consent
+
+import (
+	"context"
+	"crypto/ed25519"
+	"time"
+)
+
+// Head is the last record of an organization's chain (Seq 0 and Hash "" for
+// an empty chain).
+type Head struct {
+	Seq  int64
+	Hash string
+}
+
+// Store keeps purposes, settings, notices, the ledger and the derived state.
+// Every method is scoped by organization; a missing row is
+// presage.ErrNotFound.
+type Store interface {
+	ListPurposes(ctx context.Context, orgID string) ([]Purpose, error)
+	// PutPurposes inserts or replaces the given purposes of one organization.
+	PutPurposes(ctx context.Context, orgID string, ps []Purpose) error
+
+	// GetSettings returns presage.ErrNotFound until PutSettings was called.
+	GetSettings(ctx context.Context, orgID string) (Settings, error)
+	PutSettings(ctx context.Context, s Settings) error
+
+	// CreateNotice stores n with the next version number of n.OrgID (assigned
+	// atomically, also across nodes) and returns it. n.SHA256 is set by the
+	// caller and must cover the assigned version, so CreateNotice calls
+	// finalize with the version before inserting.
+	CreateNotice(ctx context.Context, n Notice, finalize func(*Notice)) (Notice, error)
+	GetNotice(ctx context.Context, orgID string, version int) (Notice, error)
+	// ListNotices returns every version, newest first.
+	ListNotices(ctx context.Context, orgID string) ([]Notice, error)
+
+	// Append adds one record to orgID's chain in one transaction that holds
+	// the chain's lock (no two appends of an organization interleave, on any
+	// node): it reads the head and the current states of visitorID, calls
+	// build with them (build fills Seq, PrevHash and Hash and returns the
+	// states the record sets), inserts the record, upserts the states (keyed
+	// by org, visitor, purpose), moves the head to the record and commits. An
+	// error from build aborts with nothing written and is returned as is.
+	Append(ctx context.Context, orgID, visitorID string, build func(head Head, current []State) (Record, []State, error)) (Record, error)
+	// Head returns the chain's head as Append last left it; verification
+	// compares it with the last record, so deleting the newest record shows.
+	Head(ctx context.Context, orgID string) (Head, error)
+	// Records returns up to limit records of orgID's chain with Seq > after,
+	// by Seq ascending (verification walks the chain with it).
+	Records(ctx context.Context, orgID string, after int64, limit int) ([]Record, error)
+	// SubjectRecords returns every record of a visitor, or of all visitors of a
+	// customer when customerID is set, by Seq ascending.
+	SubjectRecords(ctx context.Context, orgID, visitorID, customerID string) ([]Record, error)
+	// States returns the current states of a visitor.
+	States(ctx context.Context, orgID, visitorID string) ([]State, error)
+	// StatesOf returns the current state of one purpose for each of visitorIDs
+	// (missing visitors are absent from the map): the collector's batch check.
+	StatesOf(ctx context.Context, orgID, purpose string, visitorIDs []string) (map[string]State, error)
+	// ExpiredStates returns up to limit granted or denied states with
+	// ExpiresAt ≤ at (the expiry job turns each into an expire record).
+	ExpiredStates(ctx context.Context, at time.Time, limit int) ([]State, error)
+
+	// SigningKey returns orgID's receipt-signing key, creating it with
+	// generate on first use (race-safe across nodes: one key wins).
+	SigningKey(ctx context.Context, orgID string, generate func() (kid string, priv ed25519.PrivateKey)) (kid string, priv ed25519.PrivateKey, err error)
+}

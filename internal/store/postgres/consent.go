@@ -1,0 +1,506 @@
+package postgres
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/presage-dev/presage/internal/consent"
+	"github.com/presage-dev/presage/internal/presage"
+)
+
+// The consent store. An organization's appends serialize on its
+// consent_heads row (SELECT … FOR UPDATE), its notice versions on a
+// transaction advisory lock: both hold across nodes.
+
+// ListPurposes returns orgID's purposes by name.
+func (db *DB) ListPurposes(ctx context.Context, orgID string) ([]consent.Purpose, error) {
+	rows, err := db.pool.query(ctx, `SELECT org_id, name, basis, description, updated_at
+		FROM consent_purposes WHERE org_id = $1 ORDER BY name`, orgID)
+	out, err := scanAll(rows, err, func(row pgx.Row) (consent.Purpose, error) {
+		var p consent.Purpose
+		var basis string
+		err := row.Scan(&p.OrgID, &p.Name, &basis, &p.Description, &p.UpdatedAt)
+		p.Basis, p.UpdatedAt = consent.Basis(basis), p.UpdatedAt.UTC()
+		return p, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list purposes: %w", err)
+	}
+	return out, nil
+}
+
+// PutPurposes inserts or replaces ps (keyed by name) for orgID in one
+// transaction.
+func (db *DB) PutPurposes(ctx context.Context, orgID string, ps []consent.Purpose) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	b := &pgx.Batch{}
+	for _, p := range ps {
+		b.Queue(`INSERT INTO consent_purposes (org_id, name, basis, description, updated_at) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (org_id, name) DO UPDATE SET basis = EXCLUDED.basis, description = EXCLUDED.description,
+				updated_at = EXCLUDED.updated_at`,
+			orgID, p.Name, string(p.Basis), p.Description, ms(p.UpdatedAt))
+	}
+	err := db.pool.tx(ctx, func(tx pgx.Tx) error { return tx.SendBatch(ctx, b).Close() })
+	if err != nil {
+		return fmt.Errorf("put purposes: %w", err)
+	}
+	return nil
+}
+
+// GetSettings returns orgID's consent settings.
+func (db *DB) GetSettings(ctx context.Context, orgID string) (consent.Settings, error) {
+	var s consent.Settings
+	var gpc string
+	var ttl int64
+	err := db.pool.queryRow(ctx, `SELECT org_id, gpc_objects, honour_dnt, ttl_ms, erase_on_withdrawal, updated_at
+		FROM consent_settings WHERE org_id = $1`, orgID).
+		Scan(&s.OrgID, &gpc, &s.HonourDNT, &ttl, &s.EraseOnWithdrawal, &s.UpdatedAt)
+	if err != nil {
+		return consent.Settings{}, fmt.Errorf("get consent settings: %w", notFound(err))
+	}
+	if err := json.Unmarshal([]byte(gpc), &s.GPCObjects); err != nil {
+		return consent.Settings{}, fmt.Errorf("get consent settings: decode gpc objects: %w", err)
+	}
+	s.TTL, s.UpdatedAt = time.Duration(ttl)*time.Millisecond, s.UpdatedAt.UTC()
+	return s, nil
+}
+
+// PutSettings inserts or replaces the settings of s.OrgID.
+func (db *DB) PutSettings(ctx context.Context, s consent.Settings) error {
+	gpc, err := toJSON(s.GPCObjects)
+	if err != nil {
+		return fmt.Errorf("put consent settings: %w", err)
+	}
+	_, err = db.pool.exec(ctx, `INSERT INTO consent_settings
+			(org_id, gpc_objects, honour_dnt, ttl_ms, erase_on_withdrawal, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (org_id) DO UPDATE SET gpc_objects = EXCLUDED.gpc_objects, honour_dnt = EXCLUDED.honour_dnt,
+			ttl_ms = EXCLUDED.ttl_ms, erase_on_withdrawal = EXCLUDED.erase_on_withdrawal, updated_at = EXCLUDED.updated_at`,
+		s.OrgID, gpc, s.HonourDNT, s.TTL.Milliseconds(), s.EraseOnWithdrawal, ms(s.UpdatedAt))
+	if err != nil {
+		return fmt.Errorf("put consent settings: %w", err)
+	}
+	return nil
+}
+
+const noticeColumns = `org_id, version, language, title, texts, sha256, created_at`
+
+// noticeLockClass is the first key of the transaction advisory lock that
+// serializes an organization's notice versions across nodes ("cnst").
+const noticeLockClass int32 = 0x636e7374
+
+// CreateNotice stores n as n.OrgID's next version. The advisory lock makes
+// concurrent creators take turns; should the primary key still collide, the
+// transaction is retried once with a fresh version.
+func (db *DB) CreateNotice(ctx context.Context, n consent.Notice, finalize func(*consent.Notice)) (consent.Notice, error) {
+	n.CreatedAt = ms(n.CreatedAt)
+	for attempt := 1; ; attempt++ {
+		out := n
+		err := db.pool.tx(ctx, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, noticeLockClass, n.OrgID); err != nil {
+				return err
+			}
+			if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) + 1 FROM consent_notices WHERE org_id = $1`,
+				n.OrgID).Scan(&out.Version); err != nil {
+				return err
+			}
+			if finalize != nil {
+				finalize(&out)
+			}
+			texts, err := toJSON(out.Texts)
+			if err != nil {
+				return err
+			}
+			_, err = tx.Exec(ctx, `INSERT INTO consent_notices (`+noticeColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+				out.OrgID, out.Version, out.Language, out.Title, texts, out.SHA256, out.CreatedAt)
+			return err
+		})
+		switch {
+		case err == nil:
+			return out, nil
+		case isUnique(err) && attempt < 2:
+			continue
+		case isUnique(err):
+			return consent.Notice{}, fmt.Errorf("create notice: %w", conflict("this notice version exists", err))
+		default:
+			return consent.Notice{}, fmt.Errorf("create notice: %w", err)
+		}
+	}
+}
+
+// GetNotice returns version of orgID's notice.
+func (db *DB) GetNotice(ctx context.Context, orgID string, version int) (consent.Notice, error) {
+	n, err := scanNotice(db.pool.queryRow(ctx, `SELECT `+noticeColumns+` FROM consent_notices
+		WHERE org_id = $1 AND version = $2`, orgID, version))
+	if err != nil {
+		return consent.Notice{}, fmt.Errorf("get notice: %w", notFound(err))
+	}
+	return n, nil
+}
+
+// ListNotices returns every version of orgID's notice, newest first.
+func (db *DB) ListNotices(ctx context.Context, orgID string) ([]consent.Notice, error) {
+	rows, err := db.pool.query(ctx, `SELECT `+noticeColumns+` FROM consent_notices
+		WHERE org_id = $1 ORDER BY version DESC`, orgID)
+	out, err := scanAll(rows, err, scanNotice)
+	if err != nil {
+		return nil, fmt.Errorf("list notices: %w", err)
+	}
+	return out, nil
+}
+
+func scanNotice(row pgx.Row) (consent.Notice, error) {
+	var n consent.Notice
+	var texts string
+	if err := row.Scan(&n.OrgID, &n.Version, &n.Language, &n.Title, &texts, &n.SHA256, &n.CreatedAt); err != nil {
+		return consent.Notice{}, err
+	}
+	if err := json.Unmarshal([]byte(texts), &n.Texts); err != nil {
+		return consent.Notice{}, fmt.Errorf("decode notice texts: %w", err)
+	}
+	n.CreatedAt = n.CreatedAt.UTC()
+	return n, nil
+}
+
+const recordColumns = `org_id, seq, id, visitor_id, customer_id, action, decisions, notice_version, notice_hash,
+	method, recorded_at, ip_prefix, user_agent, artefact, prev_hash, hash`
+
+const stateColumns = `org_id, visitor_id, purpose, decision, record_seq, decided_at, expires_at`
+
+// appendAttempts bounds retries of an append aborted by a deadlock or
+// serialization failure (the transaction rolled back, so build runs again on
+// the then current head).
+const appendAttempts = 3
+
+// buildError carries the error of Append's build out of the transaction
+// unchanged.
+type buildError struct{ err error }
+
+func (e *buildError) Error() string { return e.err.Error() }
+
+// Append adds one record to orgID's chain. The transaction creates the head
+// row if needed and locks it FOR UPDATE before reading anything, so appends
+// of one organization run one after another on every node.
+func (db *DB) Append(ctx context.Context, orgID, visitorID string,
+	build func(head consent.Head, current []consent.State) (consent.Record, []consent.State, error)) (consent.Record, error) {
+	for attempt := 1; ; attempt++ {
+		var out consent.Record
+		err := db.pool.tx(ctx, func(tx pgx.Tx) error {
+			var err error
+			out, err = appendRecord(ctx, tx, orgID, visitorID, build)
+			return err
+		})
+		var be *buildError
+		switch {
+		case err == nil:
+			return out, nil
+		case errors.As(err, &be):
+			return consent.Record{}, be.err
+		case !isRetryable(err) || attempt == appendAttempts || ctx.Err() != nil:
+			return consent.Record{}, fmt.Errorf("append consent record: %w", err)
+		}
+		time.Sleep(time.Duration(attempt) * 5 * time.Millisecond)
+	}
+}
+
+func appendRecord(ctx context.Context, tx pgx.Tx, orgID, visitorID string,
+	build func(consent.Head, []consent.State) (consent.Record, []consent.State, error)) (consent.Record, error) {
+	// One round trip: create the head, lock it, then read the visitor's states.
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO consent_heads (org_id, seq, hash) VALUES ($1, 0, '') ON CONFLICT (org_id) DO NOTHING`, orgID)
+	b.Queue(`SELECT seq, hash FROM consent_heads WHERE org_id = $1 FOR UPDATE`, orgID)
+	b.Queue(`SELECT `+stateColumns+` FROM consent_states WHERE org_id = $1 AND visitor_id = $2 ORDER BY purpose`,
+		orgID, visitorID)
+	br := tx.SendBatch(ctx, b)
+	var head consent.Head
+	if _, err := br.Exec(); err != nil {
+		br.Close()
+		return consent.Record{}, fmt.Errorf("create head: %w", err)
+	}
+	if err := br.QueryRow().Scan(&head.Seq, &head.Hash); err != nil {
+		br.Close()
+		return consent.Record{}, fmt.Errorf("lock head: %w", err)
+	}
+	rows, err := br.Query()
+	current, err := scanAll(rows, err, scanState)
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return consent.Record{}, fmt.Errorf("read states: %w", err)
+	}
+
+	rec, states, err := build(head, current)
+	if err != nil {
+		return consent.Record{}, &buildError{err}
+	}
+	if rec, states, err = checkAppend(orgID, visitorID, head, rec, states); err != nil {
+		return consent.Record{}, err
+	}
+	decisions, err := toJSON(rec.Decisions)
+	if err != nil {
+		return consent.Record{}, err
+	}
+	var artefact *string
+	if len(rec.Artefact) > 0 {
+		s := string(rec.Artefact)
+		artefact = &s
+	}
+
+	// One more round trip: the record, the states and the head.
+	b = &pgx.Batch{}
+	b.Queue(`INSERT INTO consent_records (`+recordColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		rec.OrgID, rec.Seq, rec.ID, rec.VisitorID, rec.CustomerID, string(rec.Action), decisions, rec.NoticeVersion,
+		rec.NoticeHash, string(rec.Method), rec.RecordedAt, rec.IPPrefix, rec.UserAgent, artefact, rec.PrevHash, rec.Hash)
+	if n := len(states); n > 0 {
+		purpose, decision, seq := make([]string, n), make([]string, n), make([]int64, n)
+		decided, expires := make([]time.Time, n), make([]*time.Time, n)
+		for i, s := range states {
+			purpose[i], decision[i], seq[i] = s.Purpose, string(s.Decision), s.RecordSeq
+			decided[i], expires[i] = ms(s.DecidedAt), nullTime(s.ExpiresAt)
+		}
+		b.Queue(`INSERT INTO consent_states (`+stateColumns+`)
+			SELECT $1, $2, * FROM unnest($3::text[], $4::text[], $5::bigint[], $6::timestamptz[], $7::timestamptz[])
+			ON CONFLICT (org_id, visitor_id, purpose) DO UPDATE SET decision = EXCLUDED.decision,
+				record_seq = EXCLUDED.record_seq, decided_at = EXCLUDED.decided_at, expires_at = EXCLUDED.expires_at`,
+			orgID, visitorID, purpose, decision, seq, decided, expires)
+	}
+	b.Queue(`UPDATE consent_heads SET seq = $2, hash = $3 WHERE org_id = $1`, orgID, rec.Seq, rec.Hash)
+	err = tx.SendBatch(ctx, b).Close()
+	if isUnique(err) {
+		return consent.Record{}, conflict("a consent record with this id or sequence number exists", err)
+	}
+	if err != nil {
+		return consent.Record{}, fmt.Errorf("write record: %w", err)
+	}
+	return rec, nil
+}
+
+// checkAppend completes and checks what build returned: the record must
+// extend head and belong to orgID and visitorID, and so must the states (the
+// last state of a purpose wins).
+func checkAppend(orgID, visitorID string, head consent.Head, r consent.Record, states []consent.State) (consent.Record, []consent.State, error) {
+	if r.OrgID == "" {
+		r.OrgID = orgID
+	}
+	if r.VisitorID == "" {
+		r.VisitorID = visitorID
+	}
+	switch {
+	case r.OrgID != orgID || r.VisitorID != visitorID:
+		return r, nil, fmt.Errorf("build returned a record of another subject")
+	case r.Seq != head.Seq+1 || r.PrevHash != head.Hash:
+		return r, nil, fmt.Errorf("build returned seq %d after %s, want %d after %s", r.Seq, r.PrevHash, head.Seq+1, head.Hash)
+	case r.ID == "" || r.Hash == "":
+		return r, nil, fmt.Errorf("build returned a record without id or hash")
+	}
+	r.RecordedAt = ms(r.RecordedAt)
+	out := make([]consent.State, 0, len(states))
+	at := map[string]int{}
+	for _, s := range states {
+		if s.OrgID == "" {
+			s.OrgID = orgID
+		}
+		if s.VisitorID == "" {
+			s.VisitorID = visitorID
+		}
+		if s.OrgID != orgID || s.VisitorID != visitorID || s.Purpose == "" {
+			return r, nil, fmt.Errorf("build returned a state of another subject or without purpose")
+		}
+		if s.RecordSeq == 0 {
+			s.RecordSeq = r.Seq
+		}
+		if i, ok := at[s.Purpose]; ok {
+			out[i] = s
+			continue
+		}
+		at[s.Purpose] = len(out)
+		out = append(out, s)
+	}
+	return r, out, nil
+}
+
+// Head returns orgID's chain head (zero for an empty chain).
+func (db *DB) Head(ctx context.Context, orgID string) (consent.Head, error) {
+	var h consent.Head
+	err := db.pool.queryRow(ctx, `SELECT seq, hash FROM consent_heads WHERE org_id = $1`, orgID).Scan(&h.Seq, &h.Hash)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return consent.Head{}, fmt.Errorf("read consent head: %w", err)
+	}
+	return h, nil
+}
+
+// Records returns up to limit records of orgID with Seq > after, by Seq.
+func (db *DB) Records(ctx context.Context, orgID string, after int64, limit int) ([]consent.Record, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := db.pool.query(ctx, `SELECT `+recordColumns+` FROM consent_records
+		WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, orgID, after, limit)
+	out, err := scanAll(rows, err, scanRecord)
+	if err != nil {
+		return nil, fmt.Errorf("list consent records: %w", err)
+	}
+	return out, nil
+}
+
+// SubjectRecords returns the records of visitorID or, when customerID is set,
+// those recorded for customerID and those of every visitor now linked to it
+// (records of a visitor made before it was identified carry no customer).
+func (db *DB) SubjectRecords(ctx context.Context, orgID, visitorID, customerID string) ([]consent.Record, error) {
+	q, args := `SELECT `+recordColumns+` FROM consent_records WHERE org_id = $1 AND visitor_id = $2 ORDER BY seq`, []any{orgID, visitorID}
+	switch {
+	case customerID != "":
+		// Two index searches (by customer, by the customer's visitors), not
+		// a scan of the organization's ledger.
+		q = `SELECT ` + recordColumns + ` FROM consent_records WHERE org_id = $1 AND seq IN (
+				SELECT seq FROM consent_records WHERE org_id = $1 AND customer_id = $2
+				UNION ALL
+				SELECT seq FROM consent_records WHERE org_id = $1
+					AND visitor_id IN (SELECT id FROM visitors WHERE org_id = $1 AND customer_id = $2))
+			ORDER BY seq`
+		args = []any{orgID, customerID}
+	case visitorID == "":
+		return nil, nil
+	}
+	rows, err := db.pool.query(ctx, q, args...)
+	out, err := scanAll(rows, err, scanRecord)
+	if err != nil {
+		return nil, fmt.Errorf("list subject consent records: %w", err)
+	}
+	return out, nil
+}
+
+func scanRecord(row pgx.Row) (consent.Record, error) {
+	var r consent.Record
+	var action, method, decisions string
+	var artefact *string
+	if err := row.Scan(&r.OrgID, &r.Seq, &r.ID, &r.VisitorID, &r.CustomerID, &action, &decisions, &r.NoticeVersion,
+		&r.NoticeHash, &method, &r.RecordedAt, &r.IPPrefix, &r.UserAgent, &artefact, &r.PrevHash, &r.Hash); err != nil {
+		return consent.Record{}, err
+	}
+	if err := json.Unmarshal([]byte(decisions), &r.Decisions); err != nil {
+		return consent.Record{}, fmt.Errorf("decode decisions of record %d: %w", r.Seq, err)
+	}
+	if artefact != nil {
+		r.Artefact = rawJSON(*artefact)
+	}
+	r.Action, r.Method, r.RecordedAt = consent.Action(action), consent.Method(method), r.RecordedAt.UTC()
+	return r, nil
+}
+
+// States returns the current states of visitorID by purpose.
+func (db *DB) States(ctx context.Context, orgID, visitorID string) ([]consent.State, error) {
+	rows, err := db.pool.query(ctx, `SELECT `+stateColumns+` FROM consent_states
+		WHERE org_id = $1 AND visitor_id = $2 ORDER BY purpose`, orgID, visitorID)
+	out, err := scanAll(rows, err, scanState)
+	if err != nil {
+		return nil, fmt.Errorf("list consent states: %w", err)
+	}
+	return out, nil
+}
+
+// StatesOf returns the state of purpose for each of visitorIDs that has one,
+// in one query.
+func (db *DB) StatesOf(ctx context.Context, orgID, purpose string, visitorIDs []string) (map[string]consent.State, error) {
+	out := make(map[string]consent.State, len(visitorIDs))
+	if len(visitorIDs) == 0 {
+		return out, nil
+	}
+	rows, err := db.pool.query(ctx, `SELECT `+stateColumns+` FROM consent_states
+		WHERE org_id = $1 AND purpose = $2 AND visitor_id = ANY($3::text[])`, orgID, purpose, visitorIDs)
+	states, err := scanAll(rows, err, scanState)
+	if err != nil {
+		return nil, fmt.Errorf("consent states of visitors: %w", err)
+	}
+	for _, s := range states {
+		out[s.VisitorID] = s
+	}
+	return out, nil
+}
+
+// ExpiredStates returns up to limit granted or denied states of any
+// organization with ExpiresAt ≤ at, soonest first.
+func (db *DB) ExpiredStates(ctx context.Context, at time.Time, limit int) ([]consent.State, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := db.pool.query(ctx, `SELECT `+stateColumns+` FROM consent_states
+		WHERE decision IN ('granted', 'denied') AND expires_at <= $1
+		ORDER BY expires_at, org_id, visitor_id, purpose LIMIT $2`, ms(at), limit)
+	out, err := scanAll(rows, err, scanState)
+	if err != nil {
+		return nil, fmt.Errorf("list expired consent states: %w", err)
+	}
+	return out, nil
+}
+
+func scanState(row pgx.Row) (consent.State, error) {
+	var s consent.State
+	var decision string
+	var expires *time.Time
+	if err := row.Scan(&s.OrgID, &s.VisitorID, &s.Purpose, &decision, &s.RecordSeq, &s.DecidedAt, &expires); err != nil {
+		return consent.State{}, err
+	}
+	s.Decision, s.DecidedAt, s.ExpiresAt = consent.Decision(decision), s.DecidedAt.UTC(), fromNull(expires)
+	return s, nil
+}
+
+// SigningKey returns orgID's receipt-signing key, creating it with generate
+// when it has none; INSERT … DO NOTHING makes the first committed key the one
+// every node gets.
+func (db *DB) SigningKey(ctx context.Context, orgID string,
+	generate func() (kid string, priv ed25519.PrivateKey)) (string, ed25519.PrivateKey, error) {
+	kid, priv, err := db.signingKey(ctx, orgID)
+	if !errors.Is(err, presage.ErrNotFound) {
+		return kid, priv, err
+	}
+	kid, priv = generate()
+	if kid == "" || len(priv) != ed25519.PrivateKeySize {
+		return "", nil, errors.New("signing key: generate returned no key")
+	}
+	if _, err := db.pool.exec(ctx, `INSERT INTO consent_signing_keys (org_id, kid, private_key, created_at)
+		VALUES ($1, $2, $3, now()) ON CONFLICT (org_id) DO NOTHING`, orgID, kid, []byte(priv)); err != nil {
+		return "", nil, fmt.Errorf("signing key: %w", err)
+	}
+	return db.signingKey(ctx, orgID)
+}
+
+func (db *DB) signingKey(ctx context.Context, orgID string) (string, ed25519.PrivateKey, error) {
+	var kid string
+	var priv []byte
+	err := db.pool.queryRow(ctx, `SELECT kid, private_key FROM consent_signing_keys WHERE org_id = $1`, orgID).
+		Scan(&kid, &priv)
+	if err != nil {
+		return "", nil, fmt.Errorf("signing key: %w", notFound(err))
+	}
+	if len(priv) != ed25519.PrivateKeySize {
+		return "", nil, fmt.Errorf("signing key: stored key has %d bytes", len(priv))
+	}
+	return kid, ed25519.PrivateKey(priv), nil
+}
+
+// scanAll reads every row of a query that returned rows and err.
+func scanAll[T any](rows pgx.Rows, err error, scan func(pgx.Row) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		item, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, item)
+	}
+	return out, rows.Err()
+}

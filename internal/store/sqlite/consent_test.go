@@ -1,0 +1,34 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"testing"
+
+	"github.com/presage-dev/presage/internal/store/sqlite"
+	"github.com/presage-dev/presage/internal/store/storetest"
+)
+
+// TestLedgerAppendOnly tampers through a connection of its own: the triggers
+// refuse it, ExecRaw does not.
+func TestLedgerAppendOnly(t *testing.T) {
+	ctx := context.Background()
+	path := storetest.SQLitePath(t)
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	storetest.LedgerAppendOnly(t, db, func(ctx context.Context, query string) error {
+		_, err := raw.ExecContext(ctx, query)
+		return err
+	})
+}
