@@ -25,6 +25,9 @@ Commands:
   key create    create a secret API key (shown once)
   key list      list an organization's keys
   key revoke    revoke a key
+  purpose list  list processing purposes and their lawful bases
+  purpose set   set a purpose's lawful basis (consent, legitimate_interest, …)
+  consent verify  check the consent ledger's hash chain
   migrate       apply database migrations and exit
   loadgen       post realistic event batches to a server and report throughput
   version       print the version
@@ -53,6 +56,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = orgCommand(ctx, rest, stdout, stderr)
 	case "key":
 		err = keyCommand(ctx, rest, stdout, stderr)
+	case "purpose":
+		err = purposeCommand(ctx, rest, stdout, stderr)
+	case "consent":
+		err = consentCommand(ctx, rest, stdout, stderr)
 	case "migrate":
 		err = migrate(ctx, rest, stdout, stderr)
 	case "loadgen":

@@ -5,22 +5,31 @@ import (
 	"fmt"
 
 	"github.com/presage-dev/presage/internal/app"
+	"github.com/presage-dev/presage/internal/consent"
 	"github.com/presage-dev/presage/internal/store"
 	"github.com/presage-dev/presage/internal/tenant"
 )
 
 // openTenants opens (and migrates) the database the storage flags select.
 func openTenants(ctx context.Context, sf storageFlags) (store.Engine, *tenant.Service, error) {
+	engine, tenants, _, err := openServices(ctx, sf)
+	return engine, tenants, err
+}
+
+// openServices opens (and migrates) the database and builds the operator's
+// services over it.
+func openServices(ctx context.Context, sf storageFlags) (store.Engine, *tenant.Service, *consent.Service, error) {
 	cfg := app.Config{DataDir: *sf.dataDir, DatabaseURL: *sf.databaseURL}
 	engine, err := store.Open(ctx, cfg.DatabaseTarget())
 	if err != nil {
-		return nil, nil, fmt.Errorf("open database: %w", err)
+		return nil, nil, nil, fmt.Errorf("open database: %w", err)
 	}
 	if err := engine.Migrate(ctx); err != nil {
 		engine.Close()
-		return nil, nil, fmt.Errorf("migrate database: %w", err)
+		return nil, nil, nil, fmt.Errorf("migrate database: %w", err)
 	}
-	return engine, tenant.NewService(engine, tenant.Options{}), nil
+	tenants, consents := app.NewTenants(engine)
+	return engine, tenants, consents, nil
 }
 
 // withTenants runs fn with the tenant service over the selected database and

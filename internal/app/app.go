@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/presage-dev/presage/internal/collect"
+	"github.com/presage-dev/presage/internal/consent"
 	"github.com/presage-dev/presage/internal/httpapi"
 	"github.com/presage-dev/presage/internal/journey"
 	"github.com/presage-dev/presage/internal/logging"
@@ -61,6 +62,7 @@ type App struct {
 	Engine    store.Engine
 	Tenants   *tenant.Service
 	Journeys  *journey.Service
+	Consents  *consent.Service
 	Collector *collect.Service
 	committer *collect.Committer
 	registry  *prometheus.Registry
@@ -100,7 +102,11 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := collect.NewMetrics(reg)
-	tenants := tenant.NewService(engine, tenant.Options{})
+	tenants, consents := NewTenants(engine)
+	if err := ensureConsentDefaults(ctx, tenants, consents); err != nil {
+		engine.Close()
+		return nil, err
+	}
 	committer := collect.NewCommitter(engine, collect.CommitterOptions{Workers: workers, Metrics: metrics})
 	a := &App{
 		cfg:       cfg,
@@ -108,7 +114,8 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		Engine:    engine,
 		Tenants:   tenants,
 		Journeys:  journey.NewService(engine),
-		Collector: collect.NewService(tenants, committer, collect.ServiceOptions{Metrics: metrics}),
+		Consents:  consents,
+		Collector: collect.NewService(tenants, committer, collect.ServiceOptions{Metrics: metrics, Gate: consentGate{consents}}),
 		committer: committer,
 		registry:  reg,
 		bundle:    bundle,
@@ -122,6 +129,7 @@ func (a *App) handler(demoHandler http.Handler) http.Handler {
 		Tenants:        a.Tenants,
 		Collector:      a.Collector,
 		Journeys:       a.Journeys,
+		Consents:       a.Consents,
 		DB:             a.Engine,
 		Registry:       a.registry,
 		Logger:         a.log,
@@ -180,6 +188,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, h http.Handler) error 
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	// Expiry is derived from stored states, so any node may run it and a
+	// restart loses nothing; the ledger lock keeps two nodes from doubling it.
+	expiryCtx, stopExpiry := context.WithCancel(context.Background())
+	defer stopExpiry()
+	go a.Consents.RunExpiry(expiryCtx, time.Minute)
 	var serveErr error
 	select {
 	case <-ctx.Done():
@@ -189,6 +202,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, h http.Handler) error 
 	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
 	err := srv.Shutdown(sctx)
+	stopExpiry()
 	if cerr := a.Close(sctx); err == nil {
 		err = cerr
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/presage-dev/presage/internal/consent"
 	"github.com/presage-dev/presage/internal/presage"
 	"github.com/presage-dev/presage/internal/store/storetest"
 )
@@ -131,6 +132,13 @@ func newTenant(t *testing.T, n *node, name string, scopes ...presage.Scope) tena
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Journey tests track under legitimate interest; consent gating has
+	// tests of its own (consent_test.go).
+	admin := presage.WithPrincipal(ctx, presage.Principal{OrgID: org.ID, Scopes: presage.AllScopes})
+	if _, err := n.App.Consents.SetPurposes(admin, []consent.PurposeInput{{Name: consent.PurposeAnalytics,
+		Basis: consent.BasisLegitimateInterest, Description: "Understanding how the shop is used."}}); err != nil {
+		t.Fatal(err)
+	}
 	if len(scopes) == 0 {
 		scopes = presage.AllScopes
 	}
@@ -173,4 +181,16 @@ type problemBody struct {
 type listBody[T any] struct {
 	Data       []T    `json:"data"`
 	NextCursor string `json:"nextCursor"`
+}
+
+// reencode decodes a generic JSON value into out.
+func reencode(t *testing.T, in any, out any) {
+	t.Helper()
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -11,7 +11,7 @@ import (
 // Rejection reasons of presage_events_rejected_total.
 // Codes outside this list count as internal.
 var rejectReasons = []presage.Code{presage.CodeInvalid, presage.CodeTooLarge, presage.CodeUnauthorized,
-	presage.CodeForbidden, presage.CodeRateLimited, presage.CodeUnavailable, presage.CodeInternal}
+	presage.CodeForbidden, presage.CodeConsentRequired, presage.CodeRateLimited, presage.CodeUnavailable, presage.CodeInternal}
 
 // Metrics are the collector's Prometheus metrics. A nil *Metrics is valid and
 // records nothing.

@@ -25,6 +25,8 @@ type ServiceOptions struct {
 	Now     func() time.Time           // default time.Now
 	NewID   func(prefix string) string // default presage.NewID
 	Metrics *Metrics                   // may be nil
+	// Gate, when set, must admit a visitor before its events are stored.
+	Gate Gate
 }
 
 // Service accepts event batches: it decodes, authorizes, enriches and
@@ -35,6 +37,7 @@ type Service struct {
 	now       func() time.Time
 	newID     func(prefix string) string
 	metrics   *Metrics
+	gate      Gate
 }
 
 // SiteInput is a tracker request to the public endpoint.
@@ -43,6 +46,7 @@ type SiteInput struct {
 	Origin    string // the request's Origin header
 	UserAgent string
 	IP        netip.Addr // the client address; only its truncated prefix is kept
+	Signals   Signals
 }
 
 // ServerInput is a server-side request, already authenticated with a secret key.
@@ -61,7 +65,7 @@ func NewService(orgs OrgResolver, committer *Committer, opt ServiceOptions) *Ser
 	if opt.NewID == nil {
 		opt.NewID = presage.NewID
 	}
-	return &Service{orgs: orgs, committer: committer, now: opt.Now, newID: opt.NewID, metrics: opt.Metrics}
+	return &Service{orgs: orgs, committer: committer, now: opt.Now, newID: opt.NewID, metrics: opt.Metrics, gate: opt.Gate}
 }
 
 // Reject counts a request the transport refused before reaching the service
@@ -95,7 +99,7 @@ func (s *Service) collectFromSite(ctx context.Context, in SiteInput) (Outcome, e
 		return Outcome{}, presage.Errorf(presage.CodeForbidden,
 			"this origin is not allowed to send events for this site key")
 	}
-	return s.accept(ctx, org, req, in.UserAgent, in.IP)
+	return s.accept(ctx, org, req, in.UserAgent, in.IP, in.Signals)
 }
 
 // CollectFromServer accepts a server-side batch for orgID, whose secret key
@@ -118,12 +122,18 @@ func (s *Service) collectFromServer(ctx context.Context, orgID string, in Server
 	case err != nil:
 		return Outcome{}, fmt.Errorf("get organization: %w", err)
 	}
-	return s.accept(ctx, org, req, in.UserAgent, in.IP)
+	return s.accept(ctx, org, req, in.UserAgent, in.IP, Signals{})
 }
 
 // accept enriches req into a Write for org and commits it.
-func (s *Service) accept(ctx context.Context, org presage.Organization, req *Request, userAgent string, ip netip.Addr) (Outcome, error) {
-	w, err := s.buildWrite(org, req, Enrich(req, userAgent), ipPrefix(ip))
+func (s *Service) accept(ctx context.Context, org presage.Organization, req *Request, userAgent string, ip netip.Addr, sig Signals) (Outcome, error) {
+	prefix := ipPrefix(ip)
+	if s.gate != nil {
+		if err := s.gate.Admit(ctx, org, req.VisitorID, sig, prefix, userAgent); err != nil {
+			return Outcome{}, err
+		}
+	}
+	w, err := s.buildWrite(org, req, Enrich(req, userAgent), prefix)
 	if err != nil {
 		return Outcome{}, err
 	}

@@ -142,6 +142,12 @@ func (s *Service) VerifyOrg(ctx context.Context, orgID string) (VerifyReport, er
 			}
 		}
 		if HashRecord(*r) != r.Hash {
+			// A record beyond the head never went through Append: it was
+			// added behind the ledger's back, not changed.
+			if head, err := s.store.Head(ctx, orgID); err == nil && r.Seq > head.Seq {
+				return problem(ChainProblem{Seq: r.Seq, RecordID: r.ID, Kind: ProblemInserted,
+					Detail: fmt.Sprintf("seq %d lies beyond the head (seq %d) and does not match its hash", r.Seq, head.Seq)})
+			}
 			return problem(ChainProblem{Seq: r.Seq, RecordID: r.ID, Kind: ProblemAltered,
 				Detail: fmt.Sprintf("the content of seq %d does not match its hash", r.Seq)})
 		}

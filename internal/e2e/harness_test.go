@@ -225,6 +225,10 @@ func createOrg(t testing.TB, st Storage, name string, origins ...string) Org {
 	if org.ID == "" || org.SiteKey == "" {
 		t.Fatalf("org create printed no id or site key: %+v", org)
 	}
+	// These tests are about ingestion, not consent: the load generator's
+	// visitors are tracked under legitimate interest, as a controller may
+	// choose (consent gating has its own tests in internal/app).
+	runCLI(t, append([]string{"purpose", "set", "--org", org.ID, "--name", "analytics", "--basis", "legitimate_interest"}, st.flags()...)...)
 	return org
 }
 

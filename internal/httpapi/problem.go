@@ -14,27 +14,29 @@ import (
 const problemBaseURI = "https://presage.dev/problems/"
 
 var statusOf = map[presage.Code]int{
-	presage.CodeInvalid:      http.StatusBadRequest,
-	presage.CodeTooLarge:     http.StatusRequestEntityTooLarge,
-	presage.CodeUnauthorized: http.StatusUnauthorized,
-	presage.CodeForbidden:    http.StatusForbidden,
-	presage.CodeNotFound:     http.StatusNotFound,
-	presage.CodeConflict:     http.StatusConflict,
-	presage.CodeRateLimited:  http.StatusTooManyRequests,
-	presage.CodeUnavailable:  http.StatusServiceUnavailable,
-	presage.CodeInternal:     http.StatusInternalServerError,
+	presage.CodeInvalid:         http.StatusBadRequest,
+	presage.CodeTooLarge:        http.StatusRequestEntityTooLarge,
+	presage.CodeUnauthorized:    http.StatusUnauthorized,
+	presage.CodeForbidden:       http.StatusForbidden,
+	presage.CodeConsentRequired: http.StatusForbidden,
+	presage.CodeNotFound:        http.StatusNotFound,
+	presage.CodeConflict:        http.StatusConflict,
+	presage.CodeRateLimited:     http.StatusTooManyRequests,
+	presage.CodeUnavailable:     http.StatusServiceUnavailable,
+	presage.CodeInternal:        http.StatusInternalServerError,
 }
 
 var titleOf = map[presage.Code]string{
-	presage.CodeInvalid:      "Invalid request",
-	presage.CodeTooLarge:     "Request too large",
-	presage.CodeUnauthorized: "Unauthorized",
-	presage.CodeForbidden:    "Forbidden",
-	presage.CodeNotFound:     "Not found",
-	presage.CodeConflict:     "Conflict",
-	presage.CodeRateLimited:  "Too many requests",
-	presage.CodeUnavailable:  "Service unavailable",
-	presage.CodeInternal:     "Internal error",
+	presage.CodeInvalid:         "Invalid request",
+	presage.CodeTooLarge:        "Request too large",
+	presage.CodeUnauthorized:    "Unauthorized",
+	presage.CodeForbidden:       "Forbidden",
+	presage.CodeConsentRequired: "Consent required",
+	presage.CodeNotFound:        "Not found",
+	presage.CodeConflict:        "Conflict",
+	presage.CodeRateLimited:     "Too many requests",
+	presage.CodeUnavailable:     "Service unavailable",
+	presage.CodeInternal:        "Internal error",
 }
 
 // problem is an RFC 9457 problem details document.

@@ -44,7 +44,12 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 // decodeJSON strictly decodes a management API body into dst, naming the
 // failing field as a JSON pointer.
 func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
-	body, err := readBody(w, r, maxAPIBody)
+	return decodeJSONLimit(w, r, dst, maxAPIBody)
+}
+
+// decodeJSONLimit is decodeJSON with a body limit of its own.
+func decodeJSONLimit(w http.ResponseWriter, r *http.Request, dst any, limit int64) error {
+	body, err := readBody(w, r, limit)
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,23 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/sessions/{id}", s.authed(s.getSession))
 	mux.HandleFunc("GET /api/v1/sessions/{id}/events", s.authed(s.listEvents))
 
+	mux.HandleFunc("GET /v1/consent", s.getVisitorConsent)
+	mux.HandleFunc("POST /v1/consent", s.postVisitorConsent)
+	mux.HandleFunc("OPTIONS /v1/consent", s.consentPreflight)
+	mux.HandleFunc("GET /v1/consent/receipt", s.getReceipt)
+	mux.HandleFunc("GET /.well-known/presage/{org}/jwks.json", s.getJWKS)
+
+	mux.HandleFunc("GET /api/v1/purposes", s.authed(s.listPurposes))
+	mux.HandleFunc("PUT /api/v1/purposes", s.authed(s.putPurposes))
+	mux.HandleFunc("GET /api/v1/consent/settings", s.authed(s.getConsentSettings))
+	mux.HandleFunc("PATCH /api/v1/consent/settings", s.authed(s.patchConsentSettings))
+	mux.HandleFunc("GET /api/v1/consent/verify", s.authed(s.verifyLedger))
+	mux.HandleFunc("GET /api/v1/notices", s.authed(s.listNotices))
+	mux.HandleFunc("POST /api/v1/notices", s.authed(s.publishNotice))
+	mux.HandleFunc("GET /api/v1/notices/{version}", s.authed(s.getNotice))
+	mux.HandleFunc("GET /api/v1/consents/{subject}", s.authed(s.consentHistory))
+	mux.HandleFunc("POST /api/v1/consents", s.authed(s.recordConsent))
+
 	mux.HandleFunc("GET /api/v1/organization", s.authed(s.getOrganization))
 	mux.HandleFunc("PATCH /api/v1/organization", s.authed(s.patchOrganization))
 	mux.HandleFunc("GET /api/v1/keys", s.authed(s.listKeys))

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/presage-dev/presage/internal/collect"
+	"github.com/presage-dev/presage/internal/consent"
 	"github.com/presage-dev/presage/internal/journey"
 	"github.com/presage-dev/presage/internal/tenant"
 )
@@ -24,6 +25,7 @@ type Config struct {
 	Tenants        *tenant.Service
 	Collector      *collect.Service
 	Journeys       *journey.Service
+	Consents       *consent.Service
 	DB             Pinger
 	Registry       *prometheus.Registry
 	Logger         *slog.Logger

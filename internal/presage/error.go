@@ -14,11 +14,14 @@ const (
 	CodeTooLarge     Code = "too_large"    // the input exceeds a size limit (413)
 	CodeUnauthorized Code = "unauthorized" // no or unknown credentials (401)
 	CodeForbidden    Code = "forbidden"    // credentials lack the right (403)
-	CodeNotFound     Code = "not_found"    // nothing visible to this caller (404)
-	CodeConflict     Code = "conflict"     // the state forbids the change (409)
-	CodeRateLimited  Code = "rate_limited" // slow down (429)
-	CodeUnavailable  Code = "unavailable"  // try again later (503)
-	CodeInternal     Code = "internal"     // a bug or a failed dependency (500)
+	// CodeConsentRequired refuses processing without a lawful basis for the
+	// subject (403, with its own problem type so the tracker stops at once).
+	CodeConsentRequired Code = "consent_required"
+	CodeNotFound        Code = "not_found"    // nothing visible to this caller (404)
+	CodeConflict        Code = "conflict"     // the state forbids the change (409)
+	CodeRateLimited     Code = "rate_limited" // slow down (429)
+	CodeUnavailable     Code = "unavailable"  // try again later (503)
+	CodeInternal        Code = "internal"     // a bug or a failed dependency (500)
 )
 
 // Violation names one failing input field. Field is a JSON Pointer (RFC 6901)

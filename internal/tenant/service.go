@@ -16,9 +16,10 @@ import (
 // the principal in ctx; the operator methods (CreateOrganization, CreateKey)
 // are for the CLI and start-up, which run with the database's own authority.
 type Service struct {
-	store Store
-	now   func() time.Time
-	sites *siteCache
+	store    Store
+	now      func() time.Time
+	sites    *siteCache
+	onCreate func(ctx context.Context, org presage.Organization) error
 }
 
 // Options tunes a Service; zero values are sensible.
@@ -27,6 +28,9 @@ type Options struct {
 	// SiteKeyTTL bounds how long a node may use a cached site-key lookup, so
 	// origin changes reach every node sharing the database within it.
 	SiteKeyTTL time.Duration
+	// OnCreate runs after an organization is created (e.g. to give it default
+	// purposes and a notice); its error fails the creation call.
+	OnCreate func(ctx context.Context, org presage.Organization) error
 }
 
 // NewService returns a Service over store.
@@ -37,7 +41,7 @@ func NewService(store Store, opt Options) *Service {
 	if opt.SiteKeyTTL == 0 {
 		opt.SiteKeyTTL = time.Second
 	}
-	return &Service{store: store, now: opt.Now, sites: newSiteCache(opt.SiteKeyTTL, opt.Now)}
+	return &Service{store: store, now: opt.Now, sites: newSiteCache(opt.SiteKeyTTL, opt.Now), onCreate: opt.OnCreate}
 }
 
 // CreateOrganization creates a controller with a fresh site key.
@@ -60,6 +64,11 @@ func (s *Service) CreateOrganization(ctx context.Context, name string, origins [
 	}
 	if err := s.store.CreateOrganization(ctx, org); err != nil {
 		return presage.Organization{}, fmt.Errorf("create organization: %w", err)
+	}
+	if s.onCreate != nil {
+		if err := s.onCreate(ctx, org); err != nil {
+			return presage.Organization{}, fmt.Errorf("set up organization: %w", err)
+		}
 	}
 	return org, nil
 }

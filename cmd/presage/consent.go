@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/presage-dev/presage/internal/consent"
+	"github.com/presage-dev/presage/internal/presage"
+)
+
+// withConsents runs fn with orgID's consent service under the operator's
+// full authority over that one organization.
+func withConsents(ctx context.Context, sf storageFlags, orgRef string, fn func(ctx context.Context, org presage.Organization, consents *consent.Service) error) error {
+	engine, tenants, consents, err := openServices(ctx, sf)
+	if err != nil {
+		return err
+	}
+	defer engine.Close()
+	org, err := findOrg(ctx, tenants, orgRef)
+	if err != nil {
+		return err
+	}
+	if err := consents.EnsureDefaults(ctx, org.ID); err != nil {
+		return err
+	}
+	ctx = presage.WithPrincipal(ctx, presage.Principal{OrgID: org.ID, KeyID: "operator", Scopes: presage.AllScopes})
+	return fn(ctx, org, consents)
+}
+
+func purposeCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || (args[0] != "list" && args[0] != "set") {
+		fmt.Fprintln(stderr, "Usage: presage purpose list|set [flags]")
+		return errUsage
+	}
+	set := args[0] == "set"
+	f := newFlags("purpose "+args[0], "Lists an organization's processing purposes and lawful bases, or sets one.", stderr)
+	org := f.String("org", "", "organization id or name (required)")
+	name := f.String("name", "", "purpose, e.g. analytics, support, sales, marketing (set)")
+	basis := f.String("basis", "", "lawful basis: consent, legitimate_interest, contract, legal_obligation, vital_interests, public_task (set)")
+	description := f.String("description", "", "what the purpose covers, in plain language (set; default: keep)")
+	storage := addStorageFlags(f)
+	if err := f.parse(args[1:]); err != nil {
+		return err
+	}
+	return withConsents(ctx, storage, *org, func(ctx context.Context, _ presage.Organization, consents *consent.Service) error {
+		ps, err := consents.Purposes(ctx)
+		if err != nil {
+			return err
+		}
+		if set {
+			desc := *description
+			for _, p := range ps {
+				if p.Name == *name && desc == "" {
+					desc = p.Description
+				}
+			}
+			ps, err = consents.SetPurposes(ctx, []consent.PurposeInput{{Name: *name, Basis: consent.Basis(*basis), Description: desc}})
+			if err != nil {
+				return err
+			}
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "PURPOSE\tBASIS\tDESCRIPTION")
+		for _, p := range ps {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", p.Name, p.Basis, p.Description)
+		}
+		return tw.Flush()
+	})
+}
+
+func consentCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "verify" {
+		fmt.Fprintln(stderr, "Usage: presage consent verify --org ORG")
+		return errUsage
+	}
+	f := newFlags("consent verify", "Checks an organization's consent ledger: every record's hash and its link to the previous one.\nExits 1 and names the first altered, inserted or deleted record if the chain is broken.", stderr)
+	org := f.String("org", "", "organization id or name (required)")
+	asJSON := f.Bool("json", false, "print JSON")
+	storage := addStorageFlags(f)
+	if err := f.parse(args[1:]); err != nil {
+		return err
+	}
+	return withConsents(ctx, storage, *org, func(ctx context.Context, o presage.Organization, consents *consent.Service) error {
+		rep, err := consents.VerifyOrg(ctx, o.ID)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			if err := json.NewEncoder(stdout).Encode(rep); err != nil {
+				return err
+			}
+		} else if rep.OK {
+			fmt.Fprintf(stdout, "Consent ledger of %s is intact: %d records, head #%d %s\n", o.Name, rep.Records, rep.Head.Seq, rep.Head.Hash)
+		}
+		if !rep.OK {
+			p := rep.Problem
+			return fmt.Errorf("consent ledger of %s is broken at record #%d (%s): %s: %s", o.Name, p.Seq, p.RecordID, p.Kind, p.Detail)
+		}
+		return nil
+	})
+}

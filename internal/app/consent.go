@@ -1,0 +1,64 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/presage-dev/presage/internal/collect"
+	"github.com/presage-dev/presage/internal/consent"
+	"github.com/presage-dev/presage/internal/presage"
+	"github.com/presage-dev/presage/internal/store"
+	"github.com/presage-dev/presage/internal/tenant"
+)
+
+// NewTenants returns the tenant service over engine, wired so that every new
+// organization starts with the default purposes, settings and notice.
+func NewTenants(engine store.Engine) (*tenant.Service, *consent.Service) {
+	consents := consent.NewService(engine, engine, consent.Options{})
+	tenants := tenant.NewService(engine, tenant.Options{
+		OnCreate: func(ctx context.Context, org presage.Organization) error {
+			return consents.EnsureDefaults(ctx, org.ID)
+		},
+	})
+	return tenants, consents
+}
+
+// ensureConsentDefaults gives organizations created before consent existed
+// their defaults; it changes nothing an administrator chose.
+func ensureConsentDefaults(ctx context.Context, tenants *tenant.Service, consents *consent.Service) error {
+	orgs, err := tenants.ListOrganizations(ctx)
+	if err != nil {
+		return fmt.Errorf("list organizations: %w", err)
+	}
+	for _, o := range orgs {
+		if err := consents.EnsureDefaults(ctx, o.ID); err != nil {
+			return fmt.Errorf("consent defaults of %s: %w", o.ID, err)
+		}
+	}
+	return nil
+}
+
+// consentGate admits a visitor's events only with a lawful basis for
+// analytics, and records browser privacy signals of admitted visitors.
+type consentGate struct {
+	consents *consent.Service
+}
+
+var _ collect.Gate = consentGate{}
+
+func (g consentGate) Admit(ctx context.Context, org presage.Organization, visitorID string, sig collect.Signals, ipPrefix, userAgent string) error {
+	ok, err := g.consents.TrackingAllowed(ctx, org.ID, visitorID)
+	if err != nil {
+		return fmt.Errorf("consent check: %w", err)
+	}
+	if !ok {
+		return &presage.Error{Code: presage.CodeConsentRequired,
+			Message: "this visitor has not given consent to analytics; nothing was stored"}
+	}
+	if sig.GPC || sig.DNT {
+		if err := g.consents.Signal(ctx, org, visitorID, consent.Signals{GPC: sig.GPC, DNT: sig.DNT}, ipPrefix, userAgent); err != nil {
+			return fmt.Errorf("record privacy signal: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,197 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/presage-dev/presage/internal/consent"
+	"github.com/presage-dev/presage/internal/presage"
+)
+
+func (s *Server) listPurposes(w http.ResponseWriter, r *http.Request) {
+	ps, err := s.Consents.Purposes(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writePurposes(w, ps)
+}
+
+func writePurposes(w http.ResponseWriter, ps []consent.Purpose) {
+	out := listView[purposeView]{Data: make([]purposeView, 0, len(ps))}
+	for _, p := range ps {
+		out.Data = append(out.Data, purposeOf(p))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) putPurposes(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Purposes []struct {
+			Name        string        `json:"name"`
+			Basis       consent.Basis `json:"basis"`
+			Description string        `json:"description"`
+		} `json:"purposes"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var ps []consent.PurposeInput
+	for _, p := range in.Purposes {
+		ps = append(ps, consent.PurposeInput{Name: p.Name, Basis: p.Basis, Description: p.Description})
+	}
+	out, err := s.Consents.SetPurposes(r.Context(), ps)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writePurposes(w, out)
+}
+
+func (s *Server) getConsentSettings(w http.ResponseWriter, r *http.Request) {
+	st, err := s.Consents.Settings(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, settingsOf(st))
+}
+
+func (s *Server) patchConsentSettings(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		GPCObjects        *[]string `json:"gpcObjects"`
+		HonourDNT         *bool     `json:"honourDnt"`
+		TTLDays           *int      `json:"ttlDays"`
+		EraseOnWithdrawal *bool     `json:"eraseOnWithdrawal"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	st, err := s.Consents.UpdateSettings(r.Context(), consent.SettingsPatch{GPCObjects: in.GPCObjects,
+		HonourDNT: in.HonourDNT, TTLDays: in.TTLDays, EraseOnWithdrawal: in.EraseOnWithdrawal})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, settingsOf(st))
+}
+
+func (s *Server) listNotices(w http.ResponseWriter, r *http.Request) {
+	ns, err := s.Consents.Notices(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := listView[noticeView]{Data: make([]noticeView, 0, len(ns))}
+	for _, n := range ns {
+		out.Data = append(out.Data, noticeOf(n))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) getNotice(w http.ResponseWriter, r *http.Request) {
+	v, err := strconv.Atoi(r.PathValue("version"))
+	if err != nil || v < 1 {
+		s.writeError(w, r, presage.Invalid("version", -1, "version must be a positive integer"))
+		return
+	}
+	n, err := s.Consents.Notice(r.Context(), v)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, noticeOf(n))
+}
+
+func (s *Server) publishNotice(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Language string            `json:"language"`
+		Title    string            `json:"title"`
+		Texts    map[string]string `json:"texts"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	n, err := s.Consents.PublishNotice(r.Context(), consent.NoticeInput{Language: in.Language, Title: in.Title, Texts: in.Texts})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, noticeOf(n))
+}
+
+func (s *Server) consentHistory(w http.ResponseWriter, r *http.Request) {
+	h, err := s.Consents.History(r.Context(), r.PathValue("subject"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := struct {
+		Records []recordView          `json:"records"`
+		Notices map[string]noticeView `json:"notices"`
+	}{Records: make([]recordView, 0, len(h.Records)), Notices: map[string]noticeView{}}
+	for _, rec := range h.Records {
+		out.Records = append(out.Records, recordOf(rec))
+	}
+	for v, n := range h.Notices {
+		out.Notices[strconv.Itoa(v)] = noticeOf(n)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) recordConsent(w http.ResponseWriter, r *http.Request) {
+	var body decisionBody
+	if err := decodeJSONLimit(w, r, &body, maxConsentBody); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	in := body.input(r)
+	rec, states, err := s.Consents.RecordDecision(r.Context(), in)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, decisionView{Record: rec.ID, Seq: rec.Seq, States: statesOf(states)})
+}
+
+type verifyView struct {
+	OK      bool  `json:"ok"`
+	Records int64 `json:"records"`
+	Head    struct {
+		Seq  int64  `json:"seq"`
+		Hash string `json:"hash"`
+	} `json:"head"`
+	Problem *struct {
+		Seq    int64  `json:"seq"`
+		ID     string `json:"id,omitempty"`
+		Kind   string `json:"kind"`
+		Detail string `json:"detail"`
+	} `json:"problem,omitempty"`
+}
+
+// verifyOf renders a chain verification report.
+func verifyOf(rep consent.VerifyReport) verifyView {
+	v := verifyView{OK: rep.OK, Records: rep.Records}
+	v.Head.Seq, v.Head.Hash = rep.Head.Seq, rep.Head.Hash
+	if p := rep.Problem; p != nil {
+		v.Problem = &struct {
+			Seq    int64  `json:"seq"`
+			ID     string `json:"id,omitempty"`
+			Kind   string `json:"kind"`
+			Detail string `json:"detail"`
+		}{p.Seq, p.RecordID, p.Kind, p.Detail}
+	}
+	return v
+}
+
+func (s *Server) verifyLedger(w http.ResponseWriter, r *http.Request) {
+	rep, err := s.Consents.Verify(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, verifyOf(rep))
+}
