@@ -1,0 +1,78 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/presage-dev/presage/internal/collect"
+	"github.com/presage-dev/presage/internal/consent"
+)
+
+// BenchmarkConsentGate measures the collector's batched throughput (50-event
+// batches from concurrent clients, group-committed to SQLite) without and
+// with the consent gate, in one run on one database:
+//
+//	go test -run '^$' -bench BenchmarkConsentGate -count 4 ./internal/app/
+func BenchmarkConsentGate(b *testing.B) {
+	ctx := context.Background()
+	a, err := Open(ctx, Config{DataDir: b.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { a.Close(context.Background()) })
+	org, err := a.Tenants.CreateOrganization(ctx, "Bench", []string{"https://bench.example"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	const visitors = 256
+	for v := 0; v < visitors; v++ {
+		if _, _, err := a.Consents.Decide(ctx, org, consent.DecisionInput{VisitorID: fmt.Sprintf("visitor-bench-%04d", v),
+			Action: consent.ActionGrant, Purposes: []string{consent.PurposeAnalytics}, NoticeVersion: 1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ungated := collect.NewService(a.Tenants, a.committer, collect.ServiceOptions{})
+	services := []struct {
+		name string
+		svc  *collect.Service
+	}{{"gate=off", ungated}, {"gate=on", a.Collector}}
+
+	var seq atomic.Int64
+	body := func() []byte {
+		n := seq.Add(1)
+		v := n % visitors
+		events := make([]map[string]any, 50)
+		now := time.Now()
+		for i := range events {
+			events[i] = map[string]any{"id": fmt.Sprintf("evt-bench-%09d-%02d", n, i), "type": "pageview",
+				"ts": now.UnixMilli(), "url": fmt.Sprintf("https://bench.example/p/%d?utm_source=news", i), "title": "Product"}
+		}
+		raw, _ := json.Marshal(map[string]any{"siteKey": org.SiteKey, "visitorId": fmt.Sprintf("visitor-bench-%04d", v),
+			"sessionId": fmt.Sprintf("session-bench-%04d", v), "sentAt": now.UnixMilli(), "events": events})
+		return raw
+	}
+	ip := netip.MustParseAddr("203.0.113.9")
+	for _, s := range services {
+		b.Run(s.name, func(b *testing.B) {
+			b.SetParallelism(8) // 16 concurrent clients on 2 cores, as in the HTTP benchmark
+			start := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := s.svc.CollectFromSite(ctx, collect.SiteInput{Body: body(), Origin: "https://bench.example",
+						UserAgent: chromeUA, IP: ip}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N*50)/time.Since(start).Seconds(), "events/s")
+		})
+	}
+}
