@@ -14,7 +14,12 @@ import (
 // NewTenants returns the tenant service over engine, wired so that every new
 // organization starts with the default purposes, settings and notice.
 func NewTenants(engine store.Engine) (*tenant.Service, *consent.Service) {
-	consents := consent.NewService(engine, engine, consent.Options{})
+	consents := consent.NewService(engine, engine, consent.Options{
+		Erase: func(ctx context.Context, orgID, visitorID string) error {
+			_, err := engine.EraseVisitor(ctx, orgID, visitorID)
+			return err
+		},
+	})
 	tenants := tenant.NewService(engine, tenant.Options{
 		OnCreate: func(ctx context.Context, org presage.Organization) error {
 			return consents.EnsureDefaults(ctx, org.ID)

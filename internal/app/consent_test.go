@@ -377,3 +377,34 @@ func TestTwoNodesAgreeOnWithdrawal(t *testing.T) {
 		t.Logf("node b refused the visitor %v after the withdrawal on node a", time.Since(withdrawn))
 	})
 }
+
+func TestEraseOnWithdrawal(t *testing.T) {
+	n := startNode(t, Config{DataDir: t.TempDir()})
+	shop := newConsentTenant(t, n, "Erasing")
+	var settings struct {
+		EraseOnWithdrawal bool `json:"eraseOnWithdrawal"`
+	}
+	if code := n.call("PATCH", "/api/v1/consent/settings", shop.Key, map[string]any{"eraseOnWithdrawal": true}, nil, &settings); code != 200 || !settings.EraseOnWithdrawal {
+		t.Fatalf("settings: %d %+v", code, settings)
+	}
+	visitor := "visitor-erase-1"
+	decide(t, n, shop, map[string]any{"visitorId": visitor, "action": "grant", "purposes": []string{"analytics"}, "notice": 1}, nil)
+	if code, _ := eventsFor(t, n, shop, visitor, "evt-erase-", 3); code != 200 {
+		t.Fatalf("events: %d", code)
+	}
+	if code := n.call("GET", "/api/v1/sessions/session-"+visitor, shop.Key, nil, nil, nil); code != 200 {
+		t.Fatalf("session before withdrawal: %d", code)
+	}
+	if code, _, _ := decide(t, n, shop, map[string]any{"visitorId": visitor, "action": "withdraw"}, nil); code != 200 {
+		t.Fatalf("withdraw: %d", code)
+	}
+	for _, path := range []string{"/api/v1/sessions/session-" + visitor, "/api/v1/visitors/" + visitor} {
+		if code := n.call("GET", path, shop.Key, nil, nil, nil); code != 404 {
+			t.Errorf("%s after withdrawal with erasure: %d, want 404", path, code)
+		}
+	}
+	// The ledger keeps the proof of consent and of its withdrawal.
+	if got := ledgerRecords(t, n, shop); got != 2 {
+		t.Errorf("ledger has %d records, want the grant and the withdrawal", got)
+	}
+}

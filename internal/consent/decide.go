@@ -72,6 +72,43 @@ func (s *Service) Decide(ctx context.Context, org presage.Organization, in Decis
 }
 
 func (s *Service) decide(ctx context.Context, orgID string, in DecisionInput) (Record, []State, error) {
+	rec, states, err := s.record(ctx, orgID, in)
+	if err != nil {
+		return rec, states, err
+	}
+	if err := s.eraseIfDue(ctx, orgID, in.VisitorID, states); err != nil {
+		return rec, states, err
+	}
+	return rec, states, nil
+}
+
+// eraseIfDue asks for the visitor's journey to be erased when analytics now
+// stands withdrawn or objected and the organization erases on withdrawal.
+// It runs after every decision, not only the one that withdrew, so a retried
+// withdrawal finishes an erasure that failed the first time.
+func (s *Service) eraseIfDue(ctx context.Context, orgID, visitorID string, states []State) error {
+	if s.erase == nil {
+		return nil
+	}
+	for _, st := range states {
+		if st.Purpose != PurposeAnalytics || (st.Decision != Withdrawn && st.Decision != Objected) {
+			continue
+		}
+		pol, err := s.policy(ctx, orgID)
+		if err != nil {
+			return err
+		}
+		if !pol.settings.EraseOnWithdrawal {
+			return nil
+		}
+		if err := s.erase(ctx, orgID, visitorID); err != nil {
+			return fmt.Errorf("erase journey on withdrawal: %w", err)
+		}
+	}
+	return nil
+}
+
+func (s *Service) record(ctx context.Context, orgID string, in DecisionInput) (Record, []State, error) {
 	if !presage.ValidClientID(in.VisitorID) {
 		return Record{}, nil, presage.Invalid("/visitorId", -1, "visitorId must be 8 to 64 characters of A-Z, a-z, 0-9, _ and -")
 	}

@@ -32,6 +32,7 @@ type Service struct {
 	newID    func(prefix string) string
 	orgs     *orgCache
 	notices  *noticeCache
+	erase    func(ctx context.Context, orgID, visitorID string) error
 }
 
 // Options tunes a Service; zero values are sensible.
@@ -42,6 +43,10 @@ type Options struct {
 	// notice list of an organization (default 1s), so several nodes sharing a
 	// database agree within it.
 	PurposeTTL time.Duration
+	// Erase, when set, erases a visitor's journey data; it is called after a
+	// decision leaves analytics withdrawn or objected in an organization that
+	// erases on withdrawal. This package never touches journey data itself.
+	Erase func(ctx context.Context, orgID, visitorID string) error
 }
 
 // NewService returns a Service over store. visitors may be nil (records then
@@ -61,6 +66,7 @@ func NewService(store Store, visitors VisitorLookup, opt Options) *Service {
 		visitors: visitors,
 		now:      opt.Now,
 		newID:    opt.NewID,
+		erase:    opt.Erase,
 		orgs:     &orgCache{ttl: opt.PurposeTTL, now: opt.Now, m: map[string]orgEntry{}},
 		notices:  &noticeCache{ttl: opt.PurposeTTL, now: opt.Now, m: map[string]noticeEntry{}},
 	}

@@ -34,4 +34,15 @@ type Store interface {
 	GetSession(ctx context.Context, orgID, id string) (presage.Session, error)
 	ListSessions(ctx context.Context, orgID string, f SessionFilter, page presage.Page) (items []presage.Session, more bool, err error)
 	ListEvents(ctx context.Context, orgID, sessionID string, page presage.Page) (items []presage.Event, more bool, err error)
+
+	// EraseVisitor deletes, in one transaction, the visitor's events, sessions
+	// and visitor row, and its customer with the customer's identifiers when
+	// no other visitor of orgID points at that customer. Erasing an unknown
+	// visitor erases nothing and is not an error.
+	EraseVisitor(ctx context.Context, orgID, visitorID string) (Erased, error)
+}
+
+// Erased counts what an erasure deleted.
+type Erased struct {
+	Events, Sessions, Visitors, Customers int64
 }

@@ -30,4 +30,5 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Isolation", func(t *testing.T) { testIsolation(t, open) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
 	t.Run("Consent", func(t *testing.T) { testConsent(t, open) })
+	t.Run("Erase", func(t *testing.T) { testErase(t, open) })
 }
