@@ -73,8 +73,10 @@ func TestDemoJourneyInBrowser(t *testing.T) {
 	}
 	wait := func(step string) { browsertest.WaitFor(t, 15*time.Second, step, has(step)) }
 
-	// Page one: the home page; page two: a product, added to the cart.
+	// Page one: the home page, where the visitor accepts the consent banner
+	// (nothing is tracked before); page two: a product, added to the cart.
 	browsertest.Do(t, ctx, chromedp.Navigate(n.URL+"/demo/"))
+	browsertest.ClickText(t, ctx, "#presage-consent", "Accept all")
 	wait("pageview /demo/")
 	browsertest.Do(t, ctx, chromedp.Navigate(n.URL+"/demo/products/BOT-TRL"),
 		chromedp.Click("#add-to-cart"), chromedp.WaitVisible("#added-message"))

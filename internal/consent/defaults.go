@@ -36,9 +36,12 @@ var defaultPurposes = []PurposeInput{
 		Description: "Inviting you to events, webinars or newsletters based on your visit."},
 }
 
-// withdrawHint ends every default text: withdrawing must be as easy as
-// consenting, and saying no must cost nothing.
-const withdrawHint = " Saying no does not limit your use of this site. You can change your mind and withdraw your consent at any time, as easily as you gave it, with the \"Privacy settings\" link at the bottom of every page."
+// Every default text says that withdrawing is as easy as giving (a purpose
+// may be shown alone); the first one the banner shows says it in full.
+const (
+	withdrawShort = " You can withdraw your consent at any time, as easily as you gave it."
+	withdrawHint  = " Saying no does not limit your use of this site. You can change your mind and withdraw your consent at any time, as easily as you gave it, with the \"Privacy settings\" link at the bottom of every page."
+)
 
 // DefaultNotice returns the first notice of an organization (English,
 // version 1): one short, plain paragraph per default purpose, kept apart from
@@ -48,10 +51,10 @@ func DefaultNotice() NoticeInput {
 		Language: "en",
 		Title:    "Your privacy choices",
 		Texts: map[string]string{
-			PurposeAnalytics: "Analytics: if you agree, we record the pages you visit and what you do on this site, such as searches and forms, to understand how the site is used and to improve it. If you do not agree, we record nothing about your visit." + withdrawHint,
-			PurposeSupport:   "Support: if you agree, we may offer you help while you browse, such as a chat or a call back, based on what you do on this site." + withdrawHint,
-			PurposeSales:     "Sales: if you agree, we may offer you a chat, a call back or product information when your visit suggests you are interested in buying." + withdrawHint,
-			PurposeMarketing: "Marketing: if you agree, we may invite you to events, webinars or newsletters based on your visit. We never share your data with other companies for their marketing." + withdrawHint,
+			PurposeAnalytics: "If you agree, we record the pages you visit and what you do on this site, such as searches and forms, to understand how the site is used and to improve it. If you do not agree, we record nothing about your visit." + withdrawHint,
+			PurposeSupport:   "If you agree, we may offer you help while you browse, such as a chat or a call back, based on what you do on this site." + withdrawShort,
+			PurposeSales:     "If you agree, we may offer you a chat, a call back or product information when your visit suggests you are interested in buying." + withdrawShort,
+			PurposeMarketing: "If you agree, we may invite you to events, webinars or newsletters based on your visit. We never share your data with other companies for their marketing." + withdrawShort,
 		},
 	}
 }

@@ -1,8 +1,9 @@
 // Package demo serves "Presage Outfitters", a small shop that shows the
 // tracker at work: pageviews, search, a custom event, tracked forms, identify
-// and a single-page "deals" section. Its pages and assets are embedded; it
-// keeps no state and stores nothing in the browser besides what the tracker
-// itself stores (docs/cookies.md).
+// and a single-page "deals" section, behind the tracker's built-in consent
+// banner (a "Privacy settings" link in every footer reopens the choices). Its
+// pages and assets are embedded; it keeps no state and stores nothing in the
+// browser besides what the tracker itself stores (docs/cookies.md).
 package demo
 
 import (

@@ -45,11 +45,11 @@ func TestPages(t *testing.T) {
 		if ct := res.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
 			t.Errorf("%s: Content-Type %q", tc.path, ct)
 		}
-		if !strings.Contains(s, "'/sdk.js'") || !strings.Contains(s, "/demo/static/style.css") {
+		if !strings.Contains(s, "'/sdk.js'") || !strings.Contains(s, "/demo/static/style.css") || !strings.Contains(s, `id="privacy-settings"`) {
 			t.Errorf("%s: no tracker snippet or style sheet", tc.path)
 		}
 		// The site key is injected as an escaped JavaScript string.
-		if !strings.Contains(s, `ac('init', "pk_demo\"\u003c/script\u003e")`) {
+		if !strings.Contains(s, `ac('init', "pk_demo\"\u003c/script\u003e", {consent: {privacyLink: '#privacy-settings'}})`) {
 			t.Errorf("%s: site key not injected safely", tc.path)
 		}
 		for _, w := range tc.want {

@@ -19,9 +19,10 @@ import (
 )
 
 // fakeCollector records every POST /v1/events body and answers with the
-// status the test chooses (0: drop the connection). It also serves /sdk.js,
-// the pages of testdata/ under /t/, and spa.html for every /app/ path, all
-// from one origin.
+// status the test chooses (0: drop the connection). It also serves the
+// consent endpoints of docs/consent.md (consent_test.go), /sdk.js, the pages
+// of testdata/ under /t/ (and testdata/vendor/ under /t/vendor/), and
+// spa.html for every /app/ path, all from one origin.
 type fakeCollector struct {
 	t   testing.TB
 	srv *httptest.Server
@@ -30,6 +31,10 @@ type fakeCollector struct {
 	status   int
 	requests []received
 	invalid  []string
+
+	enforce  bool                         // refuse events of visitors without an analytics grant (403 consent_required)
+	states   map[string]map[string]string // visitor → purpose → decision
+	consents []consentReq
 }
 
 type received struct {
@@ -64,12 +69,24 @@ func newCollector(t testing.TB) *fakeCollector {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &fakeCollector{t: t, status: 200}
+	c := &fakeCollector{t: t, status: 200, states: map[string]map[string]string{}}
 	mux := http.NewServeMux()
 	mux.Handle("GET /sdk.js", Handler(b))
 	mux.HandleFunc("POST /v1/events", c.events)
+	mux.HandleFunc("GET /v1/consent", c.consentInfo)
+	mux.HandleFunc("POST /v1/consent", c.consentPost)
+	mux.HandleFunc("GET /v1/consent/receipt", c.consentReceipt)
 	mux.HandleFunc("GET /t/{name}", func(w http.ResponseWriter, r *http.Request) {
 		c.page(w, r.PathValue("name"))
+	})
+	mux.HandleFunc("GET /t/vendor/{name}", func(w http.ResponseWriter, r *http.Request) {
+		data, err := os.ReadFile(filepath.Join("testdata", "vendor", filepath.Base(r.PathValue("name"))))
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		w.Write(data)
 	})
 	mux.HandleFunc("GET /app/", func(w http.ResponseWriter, r *http.Request) { c.page(w, "spa.html") })
 	c.srv = httptest.NewServer(mux)
@@ -103,8 +120,21 @@ func (c *fakeCollector) events(w http.ResponseWriter, r *http.Request) {
 		c.invalid = append(c.invalid, err.Error()+": "+string(raw))
 		status = 400
 	}
+	// fetch must omit cookies. (navigator.sendBeacon, Sec-Fetch-Mode no-cors,
+	// cannot: it sends the site's cookies when the collector shares its origin.)
+	if ck := r.Header.Get("Cookie"); ck != "" && r.Header.Get("Sec-Fetch-Mode") != "no-cors" {
+		c.invalid = append(c.invalid, "events sent with cookies: "+ck)
+	}
+	refused := status == 200 && c.enforce && c.states[b.VisitorID]["analytics"] != "granted"
+	if refused {
+		status = 403
+	}
 	c.requests = append(c.requests, received{Status: status, Raw: string(raw), Batch: b})
 	c.mu.Unlock()
+	if refused {
+		problem(w, 403, "consent_required", "no current analytics consent")
+		return
+	}
 	if status == 0 {
 		if hj, ok := w.(http.Hijacker); ok {
 			conn, _, _ := hj.Hijack()

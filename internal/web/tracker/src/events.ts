@@ -10,9 +10,10 @@ export function pageUrl(u?: string): string | undefined {
 }
 
 // track queues one event of the given type with extra fields (name,
-// attributes, traits, title, referrer, url). Returns nothing: tracking never throws.
+// attributes, traits, title, referrer, url). Returns nothing: tracking never
+// throws. Nothing is recorded while tracking is off (no consent yet).
 export function track(type: string, f?: { [k: string]: any }): void {
-  if (st.dead || !cfg.key) return
+  if (!st.on || !cfg.key) return
   const e: { [k: string]: any } = { id: rid('e'), type, ts: Date.now(), url: pageUrl() }
   for (const k in f) if (f[k] !== undefined && f[k] !== '') e[k] = f[k]
   if (!e.url) delete e.url

@@ -3,7 +3,7 @@ import { cfg, st } from './state'
 
 export const VID = '_presage_vid'
 export const SID = '_presage_sid'
-const YEAR13 = 34128000 // 395 days, in seconds: the 13 months a consent-free analytics cookie may live
+export const YEAR13 = 34128000 // 395 days, in seconds: the 13 months a consent-free analytics cookie may live
 
 // rid returns 128 random bits as 32 hex characters (valid per presage.ValidClientID with its prefix).
 export function rid(prefix: string): string {
@@ -37,8 +37,15 @@ export function visitorId(): string {
   const c = getCookie(VID)
   if (ok(c)) return (vid = c!)
   if (!vid) vid = rid('v')
-  if (!st.dead) setCookie(VID, vid, YEAR13)
+  if (st.on) setCookie(VID, vid, YEAR13)
   return vid
+}
+
+// useVisitor makes id (the consent subject) the visitor id.
+export function useVisitor(id: string): void {
+  if (getCookie(VID) != id) setCookie(VID, '', 0)
+  vid = id
+  visitorId()
 }
 
 // sessionId returns the current session id. touch renews the idle timeout
@@ -52,7 +59,7 @@ export function sessionId(touch?: boolean): string {
   else if (!sid || now - last > cfg.timeout) (sid = rid('s')), (touch = true)
   if (touch) {
     last = now
-    if (!st.dead) setCookie(SID, sid, Math.round(cfg.timeout / 1000))
+    if (st.on) setCookie(SID, sid, Math.round(cfg.timeout / 1000))
   }
   return sid
 }

@@ -4,7 +4,7 @@
 // in one queue q, mirrored in localStorage so a later page load resends what
 // was not acknowledged, with the same event ids. The first `busy` items are
 // the batch in flight (or waiting for its retry); one batch at a time.
-import { cfg, st, listen, onStop } from './state'
+import { cfg, emit, st, listen, onStop } from './state'
 
 export interface Item {
   k: string
@@ -54,7 +54,7 @@ export function start(): void {
 
 // push queues one event; a full batch goes out at once, else within ~1 s.
 export function push(it: Item): void {
-  if (st.dead) return
+  if (!st.on) return
   const a = it.e.attributes
   // Keep one event well below the body limit: drop attributes from the end.
   if (a) {
@@ -116,23 +116,27 @@ function again(): void {
 export function send(): void {
   clearTimeout(timer)
   timer = 0
-  if (busy || retry || !q.length || !st.on || st.dead) return
+  if (busy || retry || !q.length || !st.on) return
   const [body, n] = batch(0, lim)
+  const g = st.g
   busy = n
   const fail = () => {
-    if (st.dead) return
+    if (g != st.g) return
     const d = Math.min(6e4, 1000 * 2 ** tries++)
     retry = setTimeout(again, d + Math.random() * d * 0.3)
   }
   fetch(cfg.url, { method: 'POST', body, keepalive: body.length < 6e4, credentials: 'omit' }).then(
     (r) => {
-      if (st.dead) return
+      if (g != st.g) return
       const c = r.status
       if (c == 401 || c == 403) {
         st.on = false // unknown site key or origin: stop sending for good
+        st.bad = true
         q = []
         busy = 0
         save()
+        // No current analytics consent for this visitor: stop and forget.
+        if (c == 403) r.json().then((p) => /consent_required$/.test(p.type) && emit('_nc'), () => {})
       } else if (c == 413 && n > 1) {
         lim = Math.max(1, n >> 1)
         busy = 0
@@ -150,7 +154,8 @@ export function send(): void {
 // fetch keepalive) when the page is hidden or goes away. Items the browser
 // accepts are removed; the rest stay in localStorage for the next page.
 export function beacon(): void {
-  if (!st.on || st.dead || retry || !navigator.onLine) return save()
+  if (!st.on) return
+  if (retry || !navigator.onLine) return save()
   let i = busy
   while (i < q.length) {
     const [body, n] = batch(i, lim)
