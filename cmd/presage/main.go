@@ -4,11 +4,15 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/presage-dev/presage/internal/predict"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -29,6 +33,7 @@ Commands:
   purpose set   set a purpose's lawful basis (consent, legitimate_interest, …)
   consent verify  check the consent ledger's hash chain
   migrate       apply database migrations and exit
+  eval          evaluate the outcome model offline (--uci FILE: the UCI online shoppers data set)
   loadgen       post realistic event batches to a server and report throughput
   version       print the version
 
@@ -64,6 +69,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = migrate(ctx, rest, stdout, stderr)
 	case "loadgen":
 		err = loadgenCommand(ctx, rest, stdout, stderr)
+	case "eval":
+		err = predict.RunEvalCLI(rest, stdout, stderr)
+		if errors.Is(err, flag.ErrHelp) {
+			err = errHelp
+		}
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "presage %s\n", version)
 		return 0

@@ -1,0 +1,86 @@
+package predict
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/presage-dev/presage/internal/presage"
+)
+
+// BenchmarkScore10Outcomes is the server's work per event: one session
+// update, its features, and predictions of 10 outcome models (2^20 weights
+// each, 80 MiB together, so lookups miss the cache as in production).
+func BenchmarkScore10Outcomes(b *testing.B) {
+	cfg := UCIFeatureConfig(true)
+	models := make([]*FTRL, 10)
+	rng := rand.New(rand.NewPCG(1, 1))
+	for k := range models {
+		models[k], _ = NewFTRL(DefaultFTRLParams())
+		for i := range models[k].zn { // trained-looking weights everywhere
+			models[k].zn[i] = float32(rng.NormFloat64())
+		}
+	}
+	paths := []string{"/", "/product/12", "/cart", "/blog/how-to", "/product/99", "/checkout"}
+	s := NewSession(&cfg, History{Kind: VisitorReturning, PastSessions: 2, Location: time.UTC})
+	buf := make([]Feature, 0, 512)
+	at := time.Date(2026, 5, 6, 10, 0, 0, 0, time.UTC)
+	attrs := map[string]any{AttrPageValue: 12.5, AttrBounceRate: 0.01, AttrExitRate: 0.03, AttrRegion: 3}
+	ctx := presage.Enrichment{Device: "desktop", Browser: "Firefox", OS: "Linux", ReferrerClass: "search"}
+	var sink float64
+	nf := 0
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if i%50 == 0 {
+			s.Reset(History{Kind: VisitorReturning, PastSessions: 2, Location: time.UTC})
+		}
+		at = at.Add(7 * time.Second)
+		s.Add(Event{Type: presage.EventPageview, Path: paths[i%len(paths)], OccurredAt: at, Attributes: attrs, Context: ctx})
+		buf = s.Features(at, buf[:0])
+		nf += len(buf)
+		for _, m := range models {
+			sink += m.Predict(buf)
+		}
+	}
+	b.ReportMetric(float64(nf)/float64(b.N), "features/op")
+	_ = sink
+}
+
+// BenchmarkTrain measures FTRL updates on precomputed UCI-like feature
+// vectors (the offline and online training loop).
+func BenchmarkTrain(b *testing.B) {
+	cfg := UCIFeatureConfig(true)
+	rng := rand.New(rand.NewPCG(2, 2))
+	var xs [][]Feature
+	var ys []bool
+	for range 1000 {
+		r := UCIRow{Administrative: rng.IntN(5), ProductRelated: 1 + rng.IntN(60), ProductRelatedDuration: rng.Float64() * 2000,
+			BounceRates: rng.Float64() * 0.05, ExitRates: rng.Float64() * 0.1, PageValues: rng.Float64() * 30,
+			Month: time.Month(2 + rng.IntN(11)), Browser: 1 + rng.IntN(5), OperatingSystems: 1 + rng.IntN(4),
+			Region: 1 + rng.IntN(9), TrafficType: 1 + rng.IntN(20), VisitorType: "Returning_Visitor"}
+		xs = append(xs, JourneyFeatures(&cfg, r.Journey(), nil))
+		ys = append(ys, rng.IntN(6) == 0)
+	}
+	m, _ := NewFTRL(DefaultFTRLParams())
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m.Update(xs[i%len(xs)], ys[i%len(ys)])
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "examples/s")
+	b.ReportMetric(float64(len(xs[0])), "features/example")
+}
+
+// BenchmarkModelMemory reports the in-memory size of one model.
+func BenchmarkModelMemory(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		m, _ := NewFTRL(DefaultFTRLParams())
+		b.ReportMetric(float64(m.MemoryBytes())/(1<<20), "MiB/model")
+	}
+}
+
+func TestModelMemoryWithinBudget(t *testing.T) {
+	m, _ := NewFTRL(DefaultFTRLParams())
+	if got := m.MemoryBytes(); got > 8<<20 {
+		t.Fatalf("model weights take %d bytes, want ≤ 8 MiB", got)
+	}
+}
