@@ -2,7 +2,6 @@ package loadgen
 
 import (
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	mrand "math/rand/v2"
 	"net/url"
@@ -27,33 +26,29 @@ type wireContext struct {
 }
 
 type wireEvent struct {
-	ID         string         `json:"id"`
-	Type       string         `json:"type"`
-	Name       string         `json:"name,omitempty"`
-	TS         int64          `json:"ts"`
-	URL        string         `json:"url,omitempty"`
-	Title      string         `json:"title,omitempty"`
-	Referrer   string         `json:"referrer,omitempty"`
-	Attributes map[string]any `json:"attributes,omitempty"`
-	Traits     map[string]any `json:"traits,omitempty"`
+	ID         string `json:"id"`
+	Type       string `json:"type"`
+	Name       string `json:"name,omitempty"`
+	TS         int64  `json:"ts"`
+	URL        string `json:"url,omitempty"`
+	Title      string `json:"title,omitempty"`
+	Referrer   string `json:"referrer,omitempty"`
+	Attributes obj    `json:"attributes,omitempty"`
+	Traits     obj    `json:"traits,omitempty"`
 }
 
-// typed is a {"dataType": …, "value": …} attribute value.
-func typed(dataType string, value any) map[string]any {
-	return map[string]any{"dataType": dataType, "value": value}
-}
-
-// batch is one generated request, kept as data so that every retry sends the
+// batch is one generated request, encoded once so that every retry sends the
 // same events with a fresh sentAt.
 type batch struct {
 	wire      wireBatch
+	body      encoded
 	userAgent string
 }
 
 // encode returns the request body with sentAt set to now.
 func (b *batch) encode(now time.Time) ([]byte, error) {
 	b.wire.SentAt = now.UnixMilli()
-	return json.Marshal(&b.wire)
+	return b.body.body(b.wire.SentAt), nil
 }
 
 // ids returns a fresh slice of the batch's event ids.
@@ -224,7 +219,7 @@ func (g *generator) batch(v *visitor, n int, now time.Time) *batch {
 		events[i] = g.event(v, s, ts)
 		s.events++
 	}
-	return &batch{
+	b := &batch{
 		wire: wireBatch{
 			SiteKey:   g.site,
 			VisitorID: v.id,
@@ -234,6 +229,8 @@ func (g *generator) batch(v *visitor, n int, now time.Time) *batch {
 		},
 		userAgent: v.ua.header,
 	}
+	b.body = encodeBatch(&b.wire)
+	return b
 }
 
 // event returns the session's next event: a landing pageview first, then a
@@ -259,7 +256,7 @@ func (g *generator) event(v *visitor, s *session, ts int64) wireEvent {
 	}
 	if s.formOpen != "" && g.rnd.IntN(3) == 0 {
 		e.Type, e.Name = "form_submit", s.formOpen
-		e.Attributes = map[string]any{"fields": 4, "valid": true}
+		e.Attributes = obj{{"fields", 4}, {"valid", true}}
 		s.identify = s.formOpen != "contact" && !v.known
 		s.formOpen = ""
 		return e
@@ -274,40 +271,40 @@ func (g *generator) event(v *visitor, s *session, ts int64) wireEvent {
 		qty := 1 + g.rnd.IntN(3)
 		s.cart += qty
 		e.Type, e.Name = "custom", "product_added"
-		e.Attributes = map[string]any{
-			"sku":      p.sku,
-			"name":     p.name,
-			"category": p.category,
-			"price":    p.price,
-			"currency": "EUR",
-			"quantity": typed("integer", qty),
-			"gift":     g.rnd.IntN(10) == 0,
-			"addedOn":  typed("date", time.UnixMilli(ts).UTC().Format(time.DateOnly)),
-			"cartSize": s.cart,
+		e.Attributes = obj{
+			{"sku", p.sku},
+			{"name", p.name},
+			{"category", p.category},
+			{"price", p.price},
+			{"currency", "EUR"},
+			{"quantity", typed("integer", qty)},
+			{"gift", g.rnd.IntN(10) == 0},
+			{"addedOn", typed("date", time.UnixMilli(ts).UTC().Format(time.DateOnly))},
+			{"cartSize", s.cart},
 		}
 	case n < 70:
 		term := searchTerms[g.rnd.IntN(len(searchTerms))]
 		e.Type, e.Name = "search", "site_search"
-		e.Attributes = map[string]any{"query": term, "results": typed("integer", g.rnd.IntN(40))}
+		e.Attributes = obj{{"query", term}, {"results", typed("integer", g.rnd.IntN(40))}}
 	case n < 85:
 		e.Type = "scroll"
-		e.Attributes = map[string]any{"percent": 25 * (1 + g.rnd.IntN(4))}
+		e.Attributes = obj{{"percent", 25 * (1 + g.rnd.IntN(4))}}
 	case n < 95:
 		if s.formOpen == "" {
 			s.formOpen = [...]string{"newsletter", "contact", "checkout"}[g.rnd.IntN(3)]
 			e.Type, e.Name = "form_start", s.formOpen
-			e.Attributes = map[string]any{"fields": 4}
+			e.Attributes = obj{{"fields", 4}}
 		} else {
 			e.Type, e.Name = "form_submit", s.formOpen
-			e.Attributes = map[string]any{"fields": 4, "valid": true}
+			e.Attributes = obj{{"fields", 4}, {"valid", true}}
 			s.identify = s.formOpen != "contact" && !v.known
 			s.formOpen = ""
 		}
 	case n < 98:
 		e.Type = "custom"
 		e.Name = "checkout_started"
-		e.Attributes = map[string]any{"items": typed("integer", s.cart), "value": typed("number", float64(s.cart)*42.5),
-			"startedAt": typed("datetime", time.UnixMilli(ts).UTC().Format("2006-01-02T15:04:05.000Z"))}
+		e.Attributes = obj{{"items", typed("integer", s.cart)}, {"value", typed("number", float64(s.cart)*42.5)},
+			{"startedAt", typed("datetime", time.UnixMilli(ts).UTC().Format("2006-01-02T15:04:05.000Z"))}}
 	default: // a sign-in, or a known visitor signing in again
 		g.identify(v, &e)
 	}
@@ -318,14 +315,14 @@ func (g *generator) event(v *visitor, s *session, ts int64) wireEvent {
 func (g *generator) identify(v *visitor, e *wireEvent) {
 	p := v.person
 	e.Type = "identify"
-	e.Traits = map[string]any{
-		"email":      fmt.Sprintf("person%d@example.test", p),
-		"customerId": fmt.Sprintf("C-%d", p),
-		"givenName":  givenNames[p%len(givenNames)],
-		"familyName": familyNames[(p/len(givenNames))%len(familyNames)],
-		"plan":       [...]string{"free", "silver", "gold"}[p%3],
-		"newsletter": p%2 == 0,
-		"signedUpOn": typed("date", "2025-0"+fmt.Sprint(1+p%9)+"-15"),
+	e.Traits = obj{
+		{"email", fmt.Sprintf("person%d@example.test", p)},
+		{"customerId", fmt.Sprintf("C-%d", p)},
+		{"givenName", givenNames[p%len(givenNames)]},
+		{"familyName", familyNames[(p/len(givenNames))%len(familyNames)]},
+		{"plan", [...]string{"free", "silver", "gold"}[p%3]},
+		{"newsletter", p%2 == 0},
+		{"signedUpOn", typed("date", "2025-0"+fmt.Sprint(1+p%9)+"-15")},
 	}
 	v.known = true
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"iter"
 	"strings"
+	"sync"
 
 	"github.com/presage-dev/presage/internal/collect"
 	"github.com/presage-dev/presage/internal/store/internal/commitplan"
@@ -60,6 +62,8 @@ const (
 	sessionChunk = 256
 	visitorCols  = 5
 	visitorChunk = 512
+	touchCols    = 4
+	touchChunk   = 512
 	exactChunk   = 32
 )
 
@@ -81,6 +85,49 @@ func chunks(n, max int) []int {
 	return out
 }
 
+// The statement texts by row count, built once: a commit asks for them
+// several times, and the worker is the bottleneck.
+var (
+	insertEventsSQL     = memo(buildInsertEventsSQL)
+	existingSessionsSQL = memo(buildExistingSessionsSQL)
+	upsertSessionsSQL   = memo(buildUpsertSessionsSQL)
+	touchSessionsSQL    = memo(buildTouchSessionsSQL)
+	existingVisitorsSQL = memo(buildExistingVisitorsSQL)
+	upsertVisitorsSQL   = memo(buildUpsertVisitorsSQL)
+	touchVisitorsSQL    = memo(buildTouchVisitorsSQL)
+)
+
+// memo returns build with its results kept (row counts are small and few).
+func memo(build func(n int) string) func(n int) string {
+	var mu sync.Mutex
+	texts := map[int]string{}
+	return func(n int) string {
+		mu.Lock()
+		defer mu.Unlock()
+		t, ok := texts[n]
+		if !ok {
+			t = build(n)
+			texts[n] = t
+		}
+		return t
+	}
+}
+
+// chunkSizes yields every statement size chunks can produce for any count up
+// to n: all counts up to exactChunk, then the powers of two up to max.
+func chunkSizes(n, max int) iter.Seq[int] {
+	return func(yield func(int) bool) {
+		for size := 1; size <= min(n, max); size++ {
+			if size > exactChunk && size&(size-1) != 0 {
+				continue
+			}
+			if !yield(size) {
+				return
+			}
+		}
+	}
+}
+
 // placeholders returns n comma-separated groups of cols placeholders.
 func placeholders(n, cols int) string {
 	group := "(" + strings.Repeat("?,", cols-1) + "?)"
@@ -99,7 +146,7 @@ func placeholders(n, cols int) string {
 // is stored already (the dedupe); every other constraint holds for the values
 // bound, so nothing else can be ignored. Unlike ON CONFLICT … DO NOTHING it
 // lets SQLite skip the statement journal. RETURNING lists the rows inserted.
-func insertEventsSQL(n int) string {
+func buildInsertEventsSQL(n int) string {
 	return `INSERT OR IGNORE INTO events (org_id, id, session_id, visitor_id, type, name, occurred_at, received_at, url, title, referrer, attributes, context) VALUES ` +
 		placeholders(n, eventCols) + ` RETURNING org_id, id, seq`
 }
@@ -145,14 +192,17 @@ func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, p *commitplan.Plan) 
 	return nil
 }
 
-// existingSessionsSQL lists which of n sessions are stored already.
-func existingSessionsSQL(n int) string {
-	return `SELECT org_id, id FROM sessions WHERE (org_id, id) IN (VALUES ` + placeholders(n, 2) + `)`
+// existingSessionsSQL lists which of n sessions are stored already, with the
+// columns that decide how each is updated.
+func buildExistingSessionsSQL(n int) string {
+	return `SELECT org_id, id, started_at, last_event_at FROM sessions WHERE (org_id, id) IN (VALUES ` +
+		placeholders(n, 2) + `)`
 }
 
 // upsertSessionsSQL inserts n sessions with their landing fields; an existing
-// one only widens its time span and counts the stored events.
-func upsertSessionsSQL(n int) string {
+// one only widens its time span and counts the stored events. It is used for
+// new sessions and for the rare existing one whose start moves earlier.
+func buildUpsertSessionsSQL(n int) string {
 	return `INSERT INTO sessions (org_id, id, visitor_id, started_at, last_event_at, event_count,
 		landing_url, referrer, device, browser, os, referrer_class, utm, ip_prefix, time_zone, language)
 		VALUES ` + placeholders(n, sessionCols) + ` ON CONFLICT (org_id, id) DO UPDATE SET
@@ -161,8 +211,26 @@ func upsertSessionsSQL(n int) string {
 		event_count = event_count + excluded.event_count`
 }
 
-// upsertVisitorsSQL upserts n visitors.
-func upsertVisitorsSQL(n int) string {
+// touchSessionsSQL updates n existing sessions whose start does not move:
+// only last_event_at and event_count, which no index covers, so SQLite
+// rewrites the row and leaves sessions_started and sessions_visitor alone.
+// Each row binds (org_id, id, last_event_at, stored events).
+func buildTouchSessionsSQL(n int) string {
+	return `UPDATE sessions SET last_event_at = MAX(sessions.last_event_at, v.column3),
+		event_count = sessions.event_count + v.column4
+		FROM (VALUES ` + placeholders(n, touchCols) + `) AS v
+		WHERE sessions.org_id = v.column1 AND sessions.id = v.column2`
+}
+
+// existingVisitorsSQL lists which of n visitors are stored already.
+func buildExistingVisitorsSQL(n int) string {
+	return `SELECT org_id, id, first_seen_at, last_seen_at FROM visitors WHERE (org_id, id) IN (VALUES ` +
+		placeholders(n, 2) + `)`
+}
+
+// upsertVisitorsSQL upserts n visitors (new ones, and those whose first visit
+// moves earlier).
+func buildUpsertVisitorsSQL(n int) string {
 	return `INSERT INTO visitors (org_id, id, first_seen_at, last_seen_at, session_count)
 		VALUES ` + placeholders(n, visitorCols) + ` ON CONFLICT (org_id, id) DO UPDATE SET
 		first_seen_at = MIN(first_seen_at, excluded.first_seen_at),
@@ -170,55 +238,122 @@ func upsertVisitorsSQL(n int) string {
 		session_count = session_count + excluded.session_count`
 }
 
-// upsertSessions first learns which sessions exist (the single write
-// connection serializes commits, so the answer holds until the upsert), marks
-// the others created, then upserts all of them.
-func (db *DB) upsertSessions(ctx context.Context, tx *sql.Tx, p *commitplan.Plan) error {
-	var existing []commitplan.Key
-	args := make([]any, 0, sessionCols*min(len(p.Sessions), sessionChunk))
+// touchVisitorsSQL updates n existing visitors whose first visit does not
+// move: only last_seen_at and session_count, so visitors_first_seen keeps its
+// entries. Each row binds (org_id, id, last_seen_at, new sessions).
+func buildTouchVisitorsSQL(n int) string {
+	return `UPDATE visitors SET last_seen_at = MAX(visitors.last_seen_at, v.column3),
+		session_count = visitors.session_count + v.column4
+		FROM (VALUES ` + placeholders(n, touchCols) + `) AS v
+		WHERE visitors.org_id = v.column1 AND visitors.id = v.column2`
+}
+
+// span is the stored time span of an existing session or visitor.
+type span struct{ start, last int64 }
+
+// findExisting runs the existence query for keys in chunks and returns the
+// stored span of each key found.
+func (db *DB) findExisting(ctx context.Context, tx *sql.Tx, what string, keys []commitplan.Key,
+	query func(n int) string) (map[commitplan.Key]span, error) {
+	found := make(map[commitplan.Key]span, len(keys))
+	args := make([]any, 0, 2*min(len(keys), touchChunk))
 	start := 0
-	for _, n := range chunks(len(p.Sessions), sessionChunk) {
-		chunk := p.Sessions[start : start+n]
+	for _, n := range chunks(len(keys), touchChunk) {
+		chunk := keys[start : start+n]
 		start += n
-		stmt, err := db.stmt(ctx, tx, existingSessionsSQL(n))
+		stmt, err := db.stmt(ctx, tx, query(n))
 		if err != nil {
-			return fmt.Errorf("prepare find sessions: %w", err)
+			return nil, fmt.Errorf("prepare find %s: %w", what, err)
 		}
 		args = args[:0]
-		for _, s := range chunk {
-			args = append(args, s.OrgID, s.ID)
+		for _, k := range chunk {
+			args = append(args, k.OrgID, k.ID)
 		}
 		rows, err := stmt.QueryContext(ctx, args...)
 		if err != nil {
-			return fmt.Errorf("find sessions: %w", err)
+			return nil, fmt.Errorf("find %s: %w", what, err)
 		}
 		for rows.Next() {
 			var k commitplan.Key
-			if err := rows.Scan(&k.OrgID, &k.ID); err != nil {
+			var sp span
+			if err := rows.Scan(&k.OrgID, &k.ID, &sp.start, &sp.last); err != nil {
 				rows.Close()
-				return fmt.Errorf("find sessions: %w", err)
+				return nil, fmt.Errorf("find %s: %w", what, err)
 			}
-			existing = append(existing, k)
+			found[k] = sp
 		}
 		if err := rows.Close(); err != nil {
-			return fmt.Errorf("find sessions: %w", err)
+			return nil, fmt.Errorf("find %s: %w", what, err)
 		}
 		if err := rows.Err(); err != nil {
-			return fmt.Errorf("find sessions: %w", err)
+			return nil, fmt.Errorf("find %s: %w", what, err)
 		}
 	}
-	found := make(map[commitplan.Key]struct{}, len(existing))
-	for _, k := range existing {
-		found[k] = struct{}{}
+	return found, nil
+}
+
+// touchRow is one row of a touch statement.
+type touchRow struct {
+	key  commitplan.Key
+	last int64
+	add  int
+}
+
+// touch runs a touch statement over rows in chunks.
+func (db *DB) touch(ctx context.Context, tx *sql.Tx, what string, rows []touchRow, query func(n int) string) error {
+	args := make([]any, 0, touchCols*min(len(rows), touchChunk))
+	start := 0
+	for _, n := range chunks(len(rows), touchChunk) {
+		chunk := rows[start : start+n]
+		start += n
+		stmt, err := db.stmt(ctx, tx, query(n))
+		if err != nil {
+			return fmt.Errorf("prepare update %s: %w", what, err)
+		}
+		args = args[:0]
+		for _, r := range chunk {
+			args = append(args, r.key.OrgID, r.key.ID, r.last, r.add)
+		}
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("update %s: %w", what, err)
+		}
 	}
-	for _, s := range p.Sessions {
-		if _, ok := found[commitplan.Key{OrgID: s.OrgID, ID: s.ID}]; !ok {
+	return nil
+}
+
+// upsertSessions first learns which sessions exist and their stored span
+// (the single write connection serializes commits, so the answer holds until
+// the writes), marks the others created, then inserts the new ones (and any
+// whose start moves earlier) and touches only the counters and last event time
+// of the rest. Nothing is written for a session whose commit stored no event
+// and does not extend it (a retried batch).
+func (db *DB) upsertSessions(ctx context.Context, tx *sql.Tx, p *commitplan.Plan) error {
+	keys := make([]commitplan.Key, len(p.Sessions))
+	for i, s := range p.Sessions {
+		keys[i] = commitplan.Key{OrgID: s.OrgID, ID: s.ID}
+	}
+	found, err := db.findExisting(ctx, tx, "sessions", keys, existingSessionsSQL)
+	if err != nil {
+		return err
+	}
+	var full []*commitplan.SessionRow
+	var touched []touchRow
+	for i, s := range p.Sessions {
+		sp, ok := found[keys[i]]
+		switch {
+		case !ok:
 			p.Created(s)
+			full = append(full, s)
+		case ms(s.StartedAt) < sp.start:
+			full = append(full, s)
+		case s.Stored > 0 || ms(s.LastEventAt) > sp.last:
+			touched = append(touched, touchRow{key: keys[i], last: ms(s.LastEventAt), add: s.Stored})
 		}
 	}
-	start = 0
-	for _, n := range chunks(len(p.Sessions), sessionChunk) {
-		chunk := p.Sessions[start : start+n]
+	args := make([]any, 0, sessionCols*min(len(full), sessionChunk))
+	start := 0
+	for _, n := range chunks(len(full), sessionChunk) {
+		chunk := full[start : start+n]
 		start += n
 		stmt, err := db.stmt(ctx, tx, upsertSessionsSQL(n))
 		if err != nil {
@@ -234,14 +369,34 @@ func (db *DB) upsertSessions(ctx context.Context, tx *sql.Tx, p *commitplan.Plan
 			return fmt.Errorf("upsert sessions: %w", err)
 		}
 	}
-	return nil
+	return db.touch(ctx, tx, "sessions", touched, touchSessionsSQL)
 }
 
+// upsertVisitors does for visitors what upsertSessions does for sessions.
 func (db *DB) upsertVisitors(ctx context.Context, tx *sql.Tx, p *commitplan.Plan) error {
-	args := make([]any, 0, visitorCols*min(len(p.Visitors), visitorChunk))
+	keys := make([]commitplan.Key, len(p.Visitors))
+	for i, v := range p.Visitors {
+		keys[i] = commitplan.Key{OrgID: v.OrgID, ID: v.ID}
+	}
+	found, err := db.findExisting(ctx, tx, "visitors", keys, existingVisitorsSQL)
+	if err != nil {
+		return err
+	}
+	var full []*commitplan.VisitorRow
+	var touched []touchRow
+	for i, v := range p.Visitors {
+		sp, ok := found[keys[i]]
+		switch {
+		case !ok || ms(v.FirstSeenAt) < sp.start:
+			full = append(full, v)
+		case v.NewSessions > 0 || ms(v.LastSeenAt) > sp.last:
+			touched = append(touched, touchRow{key: keys[i], last: ms(v.LastSeenAt), add: v.NewSessions})
+		}
+	}
+	args := make([]any, 0, visitorCols*min(len(full), visitorChunk))
 	start := 0
-	for _, n := range chunks(len(p.Visitors), visitorChunk) {
-		chunk := p.Visitors[start : start+n]
+	for _, n := range chunks(len(full), visitorChunk) {
+		chunk := full[start : start+n]
 		start += n
 		stmt, err := db.stmt(ctx, tx, upsertVisitorsSQL(n))
 		if err != nil {
@@ -255,7 +410,7 @@ func (db *DB) upsertVisitors(ctx context.Context, tx *sql.Tx, p *commitplan.Plan
 			return fmt.Errorf("upsert visitors: %w", err)
 		}
 	}
-	return nil
+	return db.touch(ctx, tx, "visitors", touched, touchVisitorsSQL)
 }
 
 // prepare readies the commit statements plan needs on the write connection.
@@ -265,17 +420,31 @@ func (db *DB) prepare(ctx context.Context, p *commitplan.Plan, identify bool) er
 	for _, n := range chunks(len(p.Events), eventChunk) {
 		queries = append(queries, insertEventsSQL(n))
 	}
-	for _, n := range chunks(len(p.Sessions), sessionChunk) {
-		queries = append(queries, existingSessionsSQL(n), upsertSessionsSQL(n))
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	// Which sessions and visitors are new is known only inside the
+	// transaction; prepare the statements for any split of the rows, that is
+	// every size up to the row count (once: readyRows remembers the largest).
+	sessions, visitors := len(p.Sessions), len(p.Visitors)
+	if sessions > db.readyRows.sessions {
+		for n := range chunkSizes(sessions, touchChunk) {
+			queries = append(queries, existingSessionsSQL(n), touchSessionsSQL(n))
+		}
+		for n := range chunkSizes(sessions, sessionChunk) {
+			queries = append(queries, upsertSessionsSQL(n))
+		}
 	}
-	for _, n := range chunks(len(p.Visitors), visitorChunk) {
-		queries = append(queries, upsertVisitorsSQL(n))
+	if visitors > db.readyRows.visitors {
+		for n := range chunkSizes(visitors, touchChunk) {
+			queries = append(queries, existingVisitorsSQL(n), touchVisitorsSQL(n))
+		}
+		for n := range chunkSizes(visitors, visitorChunk) {
+			queries = append(queries, upsertVisitorsSQL(n))
+		}
 	}
 	if identify {
 		queries = append(queries, identifySQL[:]...)
 	}
-	db.mu.Lock()
-	defer db.mu.Unlock()
 	for _, q := range queries {
 		if _, ok := db.stmts[q]; ok {
 			continue
@@ -286,6 +455,8 @@ func (db *DB) prepare(ctx context.Context, p *commitplan.Plan, identify bool) er
 		}
 		db.stmts[q] = s
 	}
+	db.readyRows.sessions = max(db.readyRows.sessions, sessions)
+	db.readyRows.visitors = max(db.readyRows.visitors, visitors)
 	return nil
 }
 

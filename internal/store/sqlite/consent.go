@@ -362,6 +362,10 @@ func (db *DB) States(ctx context.Context, orgID, visitorID string) ([]consent.St
 	return out, nil
 }
 
+// statesOfSQL is the consent gate's read, run for every batch.
+const statesOfSQL = `SELECT ` + stateColumns + ` FROM consent_states
+	WHERE org_id = ? AND purpose = ? AND visitor_id IN (SELECT value FROM json_each(?))`
+
 // StatesOf returns the state of purpose for each of visitorIDs that has one,
 // in one query (the list travels as one JSON parameter).
 func (db *DB) StatesOf(ctx context.Context, orgID, purpose string, visitorIDs []string) (map[string]consent.State, error) {
@@ -373,8 +377,11 @@ func (db *DB) StatesOf(ctx context.Context, orgID, purpose string, visitorIDs []
 	if err != nil {
 		return nil, fmt.Errorf("consent states of visitors: %w", err)
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT `+stateColumns+` FROM consent_states
-		WHERE org_id = ? AND purpose = ? AND visitor_id IN (SELECT value FROM json_each(?))`, orgID, purpose, ids)
+	stmt, err := db.readStmt(ctx, statesOfSQL)
+	if err != nil {
+		return nil, fmt.Errorf("consent states of visitors: %w", err)
+	}
+	rows, err := stmt.QueryContext(ctx, orgID, purpose, ids)
 	states, err := scanAll(rows, err, scanState)
 	if err != nil {
 		return nil, fmt.Errorf("consent states of visitors: %w", err)

@@ -24,8 +24,12 @@ type DB struct {
 	read  *sql.DB // query-only pool
 	ckpt  *checkpointer
 
-	mu    sync.Mutex
-	stmts map[string]*sql.Stmt // write statements prepared once
+	mu     sync.Mutex
+	stmts  map[string]*sql.Stmt // write statements prepared once
+	rstmts map[string]*sql.Stmt // hot read statements prepared once on the read pool
+	// readyRows is the largest session and visitor count of a commit whose
+	// statements (every size up to it) are in stmts.
+	readyRows struct{ sessions, visitors int }
 }
 
 // Open opens (creating it and its directory if needed) the database at path.
@@ -74,7 +78,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	ckpt.SetMaxIdleConns(1)
 	ckpt.SetConnMaxLifetime(0)
 	ckpt.SetConnMaxIdleTime(0)
-	return &DB{path: path, write: write, read: read, ckpt: newCheckpointer(ckpt), stmts: map[string]*sql.Stmt{}}, nil
+	return &DB{path: path, write: write, read: read, ckpt: newCheckpointer(ckpt), stmts: map[string]*sql.Stmt{},
+		rstmts: map[string]*sql.Stmt{}}, nil
 }
 
 func dsn(path string, readOnly bool) string {
@@ -116,8 +121,30 @@ func (db *DB) Close() error {
 		s.Close()
 	}
 	db.stmts = map[string]*sql.Stmt{}
+	db.readyRows.sessions, db.readyRows.visitors = 0, 0
+	for _, s := range db.rstmts {
+		s.Close()
+	}
+	db.rstmts = map[string]*sql.Stmt{}
 	db.mu.Unlock()
 	return errors.Join(db.ckpt.close(), db.read.Close(), db.write.Close())
+}
+
+// readStmt returns query prepared on the read pool, preparing it on first
+// use. It is for the few reads on the request path (the consent gate's), which
+// would otherwise be compiled again at every call.
+func (db *DB) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if s, ok := db.rstmts[query]; ok {
+		return s, nil
+	}
+	s, err := db.read.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	db.rstmts[query] = s
+	return s, nil
 }
 
 // writeTx runs fn in one immediate transaction on the write connection.

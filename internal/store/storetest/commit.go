@@ -139,6 +139,40 @@ func testCommit(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("later batches extend spans and counts", func(t *testing.T) {
+		// The engines may update only counters and last-seen times when a
+		// start does not move; the visible result must be the same.
+		f := newFixture(t, open)
+		org := f.org.ID
+		first := write(org, "visitor-t", "session-t1", ev("event-t1", base), ev("event-t2", base.Add(time.Minute)))
+		f.commit(first)
+		next := write(org, "visitor-t", "session-t1", ev("event-t3", base.Add(2*time.Minute)))
+		next.Session.LandingURL = "https://shop.example/elsewhere"
+		f.commit(next)
+		f.commit(write(org, "visitor-t", "session-t1", ev("event-t3", base.Add(2*time.Minute)))) // a retry: nothing changes
+		f.commit(write(org, "visitor-t", "session-t2", ev("event-t4", base.Add(time.Hour))))
+		s := f.session(org, "session-t1")
+		if !s.StartedAt.Equal(ms(base)) || !s.LastEventAt.Equal(ms(base.Add(2*time.Minute))) || s.EventCount != 3 {
+			t.Fatalf("session span %v..%v count %d", s.StartedAt, s.LastEventAt, s.EventCount)
+		}
+		if s.LandingURL != first.Session.LandingURL {
+			t.Fatalf("landing URL changed by a later batch: %q", s.LandingURL)
+		}
+		v := f.visitor(org, "visitor-t")
+		if v.SessionCount != 2 || !v.FirstSeenAt.Equal(ms(base)) || !v.LastSeenAt.Equal(ms(base.Add(time.Hour))) {
+			t.Fatalf("visitor %+v", v)
+		}
+		// An event earlier than the session's end but after its start moves
+		// nothing but the count.
+		f.commit(write(org, "visitor-t", "session-t1", ev("event-t5", base.Add(30*time.Second))))
+		if s := f.session(org, "session-t1"); !s.LastEventAt.Equal(ms(base.Add(2*time.Minute))) || s.EventCount != 4 {
+			t.Fatalf("session span %v..%v count %d", s.StartedAt, s.LastEventAt, s.EventCount)
+		}
+		if v := f.visitor(org, "visitor-t"); v.SessionCount != 2 || !v.LastSeenAt.Equal(ms(base.Add(time.Hour))) {
+			t.Fatalf("visitor %+v", v)
+		}
+	})
+
 	t.Run("seq orders equal times", func(t *testing.T) {
 		f := newFixture(t, open)
 		var evs []presage.Event
