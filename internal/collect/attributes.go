@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/presage-dev/presage/internal/jsonwire"
 )
 
 // dataTypes are the types a typed attribute value may declare.
@@ -186,7 +188,7 @@ func (d *decoder) appendString() (string, bool) {
 		return "", false
 	}
 	if escaped {
-		d.buf = appendJSONString(d.buf, v)
+		d.buf = jsonwire.AppendString(d.buf, v)
 	} else {
 		d.buf = append(d.buf, d.s.src[start:d.s.pos]...)
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/presage-dev/presage/internal/jsonwire"
 )
 
 // typedValue reads a {"dataType": …, "value": …} object, checks that the
@@ -105,7 +107,7 @@ func (d *decoder) typedValue() bool {
 			d.at("is longer than " + strconv.Itoa(MaxStringValue) + " characters")
 			return false
 		}
-		d.buf = appendJSONString(d.buf, str)
+		d.buf = jsonwire.AppendString(d.buf, str)
 	case "number":
 		if kind != kindNumber || !finite(lit) {
 			return mismatch()
@@ -125,12 +127,12 @@ func (d *decoder) typedValue() bool {
 		if _, err := time.Parse(time.DateOnly, str); kind != kindString || err != nil {
 			return mismatch()
 		}
-		d.buf = appendJSONString(d.buf, str)
+		d.buf = jsonwire.AppendString(d.buf, str)
 	case "datetime":
 		if _, err := time.Parse(time.RFC3339Nano, str); kind != kindString || err != nil {
 			return mismatch()
 		}
-		d.buf = appendJSONString(d.buf, str)
+		d.buf = jsonwire.AppendString(d.buf, str)
 	default:
 		d.loc.sub = "dataType"
 		d.at("must be one of " + strings.Join(dataTypes, ", "))

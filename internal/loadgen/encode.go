@@ -3,7 +3,8 @@ package loadgen
 import (
 	"math"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/presage-dev/presage/internal/jsonwire"
 )
 
 // The load generator shares the machine with the server it measures, so it
@@ -36,20 +37,20 @@ type encoded struct {
 func encodeBatch(w *wireBatch) encoded {
 	b := make([]byte, 0, 256+len(w.Events)*320)
 	b = append(b, `{"siteKey":`...)
-	b = appendString(b, w.SiteKey)
+	b = jsonwire.AppendString(b, w.SiteKey)
 	b = append(b, `,"visitorId":`...)
-	b = appendString(b, w.VisitorID)
+	b = jsonwire.AppendString(b, w.VisitorID)
 	b = append(b, `,"sessionId":`...)
-	b = appendString(b, w.SessionID)
+	b = jsonwire.AppendString(b, w.SessionID)
 	b = append(b, `,"sentAt":`...)
 	head := b
 	tail := make([]byte, 0, cap(b)-len(b))
 	tail = append(tail, `,"context":{"tz":`...)
-	tail = appendString(tail, w.Context.TZ)
+	tail = jsonwire.AppendString(tail, w.Context.TZ)
 	tail = append(tail, `,"lang":`...)
-	tail = appendString(tail, w.Context.Lang)
+	tail = jsonwire.AppendString(tail, w.Context.Lang)
 	tail = append(tail, `,"screen":`...)
-	tail = appendString(tail, w.Context.Screen)
+	tail = jsonwire.AppendString(tail, w.Context.Screen)
 	tail = append(tail, `},"events":[`...)
 	for i := range w.Events {
 		if i > 0 {
@@ -71,26 +72,26 @@ func (e encoded) body(sentAt int64) []byte {
 
 func appendEvent(b []byte, e *wireEvent) []byte {
 	b = append(b, `{"id":`...)
-	b = appendString(b, e.ID)
+	b = jsonwire.AppendString(b, e.ID)
 	b = append(b, `,"type":`...)
-	b = appendString(b, e.Type)
+	b = jsonwire.AppendString(b, e.Type)
 	if e.Name != "" {
 		b = append(b, `,"name":`...)
-		b = appendString(b, e.Name)
+		b = jsonwire.AppendString(b, e.Name)
 	}
 	b = append(b, `,"ts":`...)
 	b = strconv.AppendInt(b, e.TS, 10)
 	if e.URL != "" {
 		b = append(b, `,"url":`...)
-		b = appendString(b, e.URL)
+		b = jsonwire.AppendString(b, e.URL)
 	}
 	if e.Title != "" {
 		b = append(b, `,"title":`...)
-		b = appendString(b, e.Title)
+		b = jsonwire.AppendString(b, e.Title)
 	}
 	if e.Referrer != "" {
 		b = append(b, `,"referrer":`...)
-		b = appendString(b, e.Referrer)
+		b = jsonwire.AppendString(b, e.Referrer)
 	}
 	if len(e.Attributes) > 0 {
 		b = append(b, `,"attributes":`...)
@@ -109,7 +110,7 @@ func appendObj(b []byte, o obj) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, f.k)
+		b = jsonwire.AppendString(b, f.k)
 		b = append(b, ':')
 		b = appendValue(b, f.v)
 	}
@@ -119,7 +120,7 @@ func appendObj(b []byte, o obj) []byte {
 func appendValue(b []byte, v any) []byte {
 	switch v := v.(type) {
 	case string:
-		return appendString(b, v)
+		return jsonwire.AppendString(b, v)
 	case int:
 		return strconv.AppendInt(b, int64(v), 10)
 	case float64:
@@ -128,7 +129,7 @@ func appendValue(b []byte, v any) []byte {
 		return strconv.AppendBool(b, v)
 	case typedValue:
 		b = append(b, `{"dataType":`...)
-		b = appendString(b, v.dataType)
+		b = jsonwire.AppendString(b, v.dataType)
 		b = append(b, `,"value":`...)
 		b = appendValue(b, v.value)
 		return append(b, '}')
@@ -150,48 +151,4 @@ func appendFloat(b []byte, f float64) []byte {
 		format = 'e'
 	}
 	return strconv.AppendFloat(b, f, format, -1, 64)
-}
-
-// appendString appends s as a JSON string, escaping quotes, backslashes and
-// control characters, and replacing invalid UTF-8 like encoding/json.
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

@@ -1,6 +1,8 @@
 package loadgen
 
 import (
+	"github.com/presage-dev/presage/internal/jsonwire"
+
 	"encoding/json"
 	"reflect"
 	"testing"
@@ -82,7 +84,7 @@ func TestEncoderMatchesEncodingJSON(t *testing.T) {
 func TestAppendString(t *testing.T) {
 	for _, s := range []string{"", "plain", `quo"te`, `back\slash`, "tab\tnl\ncr\r", "\x00\x1f\x7f", "Products – Example", "bad\xffutf8", "<&>"} {
 		var got string
-		if err := json.Unmarshal(appendString(nil, s), &got); err != nil {
+		if err := json.Unmarshal(jsonwire.AppendString(nil, s), &got); err != nil {
 			t.Fatalf("%q: %v", s, err)
 		}
 		want, _ := json.Marshal(s)
