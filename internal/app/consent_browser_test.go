@@ -38,15 +38,6 @@ func (n *node) requests(t *testing.T, route string) int {
 	return total
 }
 
-func cookieNames(t *testing.T, ctx context.Context) []string {
-	var names []string
-	for _, c := range browsertest.Cookies(t, ctx) {
-		names = append(names, c.Name)
-	}
-	slices.Sort(names)
-	return names
-}
-
 func presageStorage(t *testing.T, ctx context.Context) string {
 	return browsertest.Eval[string](t, ctx, `Object.keys(localStorage).concat(Object.keys(sessionStorage)).filter(k => k.startsWith('_presage')).join(',')`)
 }
@@ -89,7 +80,7 @@ func TestConsentOnTheDemoInBrowser(t *testing.T) {
 		browsertest.WaitFor(t, 10*time.Second, "the consent banner", func() bool { return bannerShown(t, ctx) })
 		browsertest.Do(t, ctx, chromedp.Navigate(n.URL+"/demo/products/BOT-TRL"), chromedp.Click("#add-to-cart"))
 		browsertest.WaitFor(t, 10*time.Second, "the consent banner", func() bool { return bannerShown(t, ctx) })
-		if got := cookieNames(t, ctx); len(got) != 0 {
+		if got := browsertest.CookieNames(t, ctx); len(got) != 0 {
 			t.Errorf("cookies before a decision: %v", got)
 		}
 		if s := presageStorage(t, ctx); s != "" {
@@ -104,7 +95,7 @@ func TestConsentOnTheDemoInBrowser(t *testing.T) {
 		browsertest.Do(t, ctx, chromedp.Navigate(n.URL+"/demo/products/BOT-TRL"), chromedp.Click("#add-to-cart"),
 			chromedp.Navigate(n.URL+"/demo/app/"), chromedp.Click("#deals-link"))
 		time.Sleep(1500 * time.Millisecond)
-		if got := cookieNames(t, ctx); !slices.Equal(got, []string{"_presage_consent"}) {
+		if got := browsertest.CookieNames(t, ctx); !slices.Equal(got, []string{"_presage_consent"}) {
 			t.Errorf("cookies after rejecting: %v, want only the recorded choice", got)
 		}
 		if n.requests(t, "POST /v1/events") != before || sessions() != 0 {
@@ -146,7 +137,7 @@ func TestConsentOnTheDemoInBrowser(t *testing.T) {
 			return len(hist.Records) == 2 && hist.Records[1].Action == "withdraw"
 		})
 		withdrawnAt := hist.Records[1].RecordedAt
-		if got := cookieNames(t, ctx); !slices.Equal(got, []string{"_presage_consent"}) {
+		if got := browsertest.CookieNames(t, ctx); !slices.Equal(got, []string{"_presage_consent"}) {
 			t.Errorf("cookies after withdrawing: %v, want only the recorded choice", got)
 		}
 		if s := presageStorage(t, ctx); s != "" {

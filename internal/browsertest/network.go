@@ -2,6 +2,7 @@ package browsertest
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/chromedp/cdproto/network"
@@ -57,4 +58,15 @@ func SetOffline(t testing.TB, ctx context.Context, offline bool) {
 	}); err != nil {
 		t.Fatalf("browsertest: Network.overrideNetworkState: %v", err)
 	}
+}
+
+// CookieNames returns the sorted names of every cookie the browser holds.
+func CookieNames(t testing.TB, ctx context.Context) []string {
+	t.Helper()
+	var names []string
+	for _, c := range Cookies(t, ctx) {
+		names = append(names, c.Name)
+	}
+	slices.Sort(names)
+	return names
 }

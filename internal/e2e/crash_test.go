@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/presage-dev/presage/internal/browsertest"
 	"github.com/presage-dev/presage/internal/loadgen"
 )
 
@@ -74,7 +75,7 @@ func testCrash(t *testing.T, st Storage) {
 		done <- result{rep, err}
 	}()
 
-	if !waitFor(20*time.Second, func() bool { return ackEvents.Load() >= crashAfterEvents }) {
+	if !browsertest.Poll(20*time.Second, func() bool { return ackEvents.Load() >= crashAfterEvents }) {
 		cancel()
 		r := <-done
 		t.Fatalf("only %d events acknowledged after 20s (want %d before the kill); loadgen: %v\n%s",

@@ -602,17 +602,3 @@ func sendBatch(s *Server, origin string, b trackerBatch) (int, []byte, error) {
 	out, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, out, err
 }
-
-// waitFor polls cond every 20 ms until it holds or timeout passes.
-func waitFor(timeout time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(timeout)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/presage-dev/presage/internal/browsertest"
 )
 
 // TestTwoNodesShareOnePostgres runs two servers on one PostgreSQL database and
@@ -92,7 +94,7 @@ func TestTwoNodesShareOnePostgres(t *testing.T) {
 			map[string]any{"allowedOrigins": []string{origin, late}}, nil)
 		patched := time.Now()
 		var last string
-		ok := waitFor(2*time.Second, func() bool {
+		ok := browsertest.Poll(2*time.Second, func() bool {
 			status, body := postBatch(t, b, late, batch())
 			last = fmt.Sprintf("%d %s", status, body)
 			return status == http.StatusOK

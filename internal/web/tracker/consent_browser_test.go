@@ -38,15 +38,6 @@ func clickUI(t *testing.T, ctx context.Context, text string) {
 	browsertest.ClickText(t, ctx, "#presage-consent", text)
 }
 
-func cookieNames(t *testing.T, ctx context.Context) []string {
-	var names []string
-	for _, c := range browsertest.Cookies(t, ctx) {
-		names = append(names, c.Name)
-	}
-	slices.Sort(names)
-	return names
-}
-
 func storageKeys(t *testing.T, ctx context.Context) string {
 	return js[string](t, ctx, `Object.keys(localStorage).concat(Object.keys(sessionStorage)).sort().join(',')`)
 }
@@ -141,7 +132,7 @@ func TestConsentNothingBeforeDecision(t *testing.T) {
 	if browsertest.Poll(quiet, func() bool { return len(c.all()) > 0 || len(c.posts()) > 0 }) {
 		t.Errorf("requests before a decision: events %v, decisions %v", c.all(), c.posts())
 	}
-	if n := cookieNames(t, ctx); len(n) != 0 {
+	if n := browsertest.CookieNames(t, ctx); len(n) != 0 {
 		t.Errorf("cookies before a decision: %v", n)
 	}
 	if k := storageKeys(t, ctx); k != "" {
@@ -178,7 +169,7 @@ func TestConsentReject(t *testing.T) {
 	if v := consentCookie(t, ctx); v["_v"] != p.VisitorID || v["_n"] != "3" || v["analytics"] != "denied" || v["marketing"] != "denied" || v["_t"] == "" {
 		t.Errorf("consent cookie value = %v (subject %s)", v, p.VisitorID)
 	}
-	if n := cookieNames(t, ctx); !slices.Equal(n, []string{"_presage_consent"}) {
+	if n := browsertest.CookieNames(t, ctx); !slices.Equal(n, []string{"_presage_consent"}) {
 		t.Errorf("cookies after Reject all: %v", n)
 	}
 	pageActions(t, ctx)
@@ -266,7 +257,7 @@ func TestConsentAcceptThenWithdraw(t *testing.T) {
 	if w.Action != "withdraw" || w.Purposes != nil || w.Method != "preferences" || w.VisitorID != subject {
 		t.Errorf("withdrawal = %+v", w)
 	}
-	if n := cookieNames(t, ctx); !slices.Equal(n, []string{"_presage_consent"}) {
+	if n := browsertest.CookieNames(t, ctx); !slices.Equal(n, []string{"_presage_consent"}) {
 		t.Errorf("cookies after withdrawal: %v", n)
 	}
 	if v := consentCookie(t, ctx); v["analytics"] != "withdrawn" || v["marketing"] != "withdrawn" || v["_v"] != subject {
@@ -280,7 +271,7 @@ func TestConsentAcceptThenWithdraw(t *testing.T) {
 	if browsertest.Poll(quiet, func() bool { return len(c.all()) > n }) {
 		t.Errorf("events after withdrawal: %v", c.all()[n:])
 	}
-	if n := cookieNames(t, ctx); !slices.Equal(n, []string{"_presage_consent"}) {
+	if n := browsertest.CookieNames(t, ctx); !slices.Equal(n, []string{"_presage_consent"}) {
 		t.Errorf("cookies after page actions: %v", n)
 	}
 	if !js[bool](t, ctx, `consentLog.length == 1 && consentLog[0].analytics == 'withdrawn'`) {
@@ -330,7 +321,7 @@ func TestConsentCommandsAndOnePurpose(t *testing.T) {
 	if w := waitPosts(t, c, 3)[2]; w.Action != "withdraw" || w.Purposes != nil || w.Method != "banner" {
 		t.Errorf("withdrawal = %+v", w)
 	}
-	if n := cookieNames(t, ctx); !slices.Equal(n, []string{"_presage_consent"}) {
+	if n := browsertest.CookieNames(t, ctx); !slices.Equal(n, []string{"_presage_consent"}) {
 		t.Errorf("cookies after withdrawal: %v", n)
 	}
 }
@@ -403,7 +394,7 @@ func TestConsentModeBridge(t *testing.T) {
 	if browsertest.Poll(time.Second, func() bool { return len(c.posts()) > 0 || dialogOpen(t, ctx) }) {
 		t.Fatalf("a default was recorded or the banner shown: %+v", c.posts())
 	}
-	if n := cookieNames(t, ctx); len(n) != 0 {
+	if n := browsertest.CookieNames(t, ctx); len(n) != 0 {
 		t.Errorf("cookies before a decision: %v", n)
 	}
 	run(t, ctx, `gtag('consent', 'update', {analytics_storage: 'granted'})`)
@@ -431,7 +422,7 @@ func TestConsentModeBridge(t *testing.T) {
 		t.Errorf("withdrawal = %+v", p)
 	}
 	n := len(c.all())
-	if names := cookieNames(t, ctx); !slices.Equal(names, []string{"_presage_consent"}) {
+	if names := browsertest.CookieNames(t, ctx); !slices.Equal(names, []string{"_presage_consent"}) {
 		t.Errorf("cookies after withdrawal: %v", names)
 	}
 	run(t, ctx, `ac('record', 'gcm_withdrawn'); ac('flush')`)
