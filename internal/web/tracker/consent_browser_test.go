@@ -486,7 +486,11 @@ func TestConsentRequiredStops(t *testing.T) {
 	browsertest.WaitFor(t, wait, "tracking to stop", func() bool {
 		return browsertest.Cookie(t, ctx, "_presage_vid") == nil && browsertest.Cookie(t, ctx, "_presage_sid") == nil
 	})
-	if v := consentCookie(t, ctx); v == nil || v["analytics"] != "" || v["marketing"] != "granted" {
+	var v map[string]string
+	if !browsertest.Poll(wait, func() bool {
+		v = consentCookie(t, ctx)
+		return v != nil && v["analytics"] == "" && v["marketing"] == "granted"
+	}) {
 		t.Errorf("consent cookie = %v, want it kept without the analytics decision", v)
 	}
 	if k := storageKeys(t, ctx); k != "" {
