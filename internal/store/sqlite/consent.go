@@ -11,6 +11,7 @@ import (
 
 	"github.com/presage-dev/presage/internal/consent"
 	"github.com/presage-dev/presage/internal/presage"
+	"github.com/presage-dev/presage/internal/store/internal/consentplan"
 )
 
 // The consent store. Every write runs in the single writer's immediate
@@ -186,7 +187,7 @@ func (db *DB) Append(ctx context.Context, orgID, visitorID string,
 		if err != nil {
 			return &buildError{err}
 		}
-		if rec, states, err = checkAppend(orgID, visitorID, head, rec, states); err != nil {
+		if rec, states, err = consentplan.CheckAppend(orgID, visitorID, head, rec, states); err != nil {
 			return err
 		}
 		if err := insertRecord(ctx, tx, rec); err != nil {
@@ -237,50 +238,6 @@ func insertRecord(ctx context.Context, tx *sql.Tx, r consent.Record) error {
 		return fmt.Errorf("insert record: %w", err)
 	}
 	return nil
-}
-
-// checkAppend completes and checks what build returned: the record must
-// extend head and belong to orgID and visitorID, and so must the states (the
-// last state of a purpose wins).
-func checkAppend(orgID, visitorID string, head consent.Head, r consent.Record, states []consent.State) (consent.Record, []consent.State, error) {
-	if r.OrgID == "" {
-		r.OrgID = orgID
-	}
-	if r.VisitorID == "" {
-		r.VisitorID = visitorID
-	}
-	switch {
-	case r.OrgID != orgID || r.VisitorID != visitorID:
-		return r, nil, fmt.Errorf("build returned a record of another subject")
-	case r.Seq != head.Seq+1 || r.PrevHash != head.Hash:
-		return r, nil, fmt.Errorf("build returned seq %d after %s, want %d after %s", r.Seq, r.PrevHash, head.Seq+1, head.Hash)
-	case r.ID == "" || r.Hash == "":
-		return r, nil, fmt.Errorf("build returned a record without id or hash")
-	}
-	r.RecordedAt = fromMS(ms(r.RecordedAt))
-	out := make([]consent.State, 0, len(states))
-	at := map[string]int{}
-	for _, s := range states {
-		if s.OrgID == "" {
-			s.OrgID = orgID
-		}
-		if s.VisitorID == "" {
-			s.VisitorID = visitorID
-		}
-		if s.OrgID != orgID || s.VisitorID != visitorID || s.Purpose == "" {
-			return r, nil, fmt.Errorf("build returned a state of another subject or without purpose")
-		}
-		if s.RecordSeq == 0 {
-			s.RecordSeq = r.Seq
-		}
-		if i, ok := at[s.Purpose]; ok {
-			out[i] = s
-			continue
-		}
-		at[s.Purpose] = len(out)
-		out = append(out, s)
-	}
-	return r, out, nil
 }
 
 // Head returns orgID's chain head (zero for an empty chain).
@@ -451,21 +408,4 @@ func (db *DB) signingKey(ctx context.Context, orgID string) (string, ed25519.Pri
 		return "", nil, fmt.Errorf("signing key: stored key has %d bytes", len(priv))
 	}
 	return kid, ed25519.PrivateKey(priv), nil
-}
-
-// scanAll reads every row of a query that returned rows and err.
-func scanAll[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([]T, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		item, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, item)
-	}
-	return out, rows.Err()
 }
