@@ -47,22 +47,11 @@ func (db *DB) APIKey(ctx context.Context, id string) (presage.APIKey, error) {
 // ListAPIKeys lists orgID's keys, oldest first, revoked ones included.
 func (db *DB) ListAPIKeys(ctx context.Context, orgID string) ([]presage.APIKey, error) {
 	rows, err := db.pool.query(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE org_id = $1 ORDER BY created_at, id`, orgID)
+	keys, err := scanAll(rows, err, scanAPIKey)
 	if err != nil {
 		return nil, fmt.Errorf("list api keys: %w", err)
 	}
-	defer rows.Close()
-	var out []presage.APIKey
-	for rows.Next() {
-		k, err := scanAPIKey(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list api keys: %w", err)
-		}
-		out = append(out, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list api keys: %w", err)
-	}
-	return out, nil
+	return keys, nil
 }
 
 // RevokeAPIKey sets RevokedAt of orgID's key id once.

@@ -55,22 +55,11 @@ func (db *DB) organizationWhere(ctx context.Context, where string, arg any) (pre
 // ListOrganizations lists every organization, oldest first.
 func (db *DB) ListOrganizations(ctx context.Context) ([]presage.Organization, error) {
 	rows, err := db.pool.query(ctx, `SELECT `+orgColumns+` FROM organizations ORDER BY created_at, id`)
+	orgs, err := scanAll(rows, err, scanOrganization)
 	if err != nil {
 		return nil, fmt.Errorf("list organizations: %w", err)
 	}
-	defer rows.Close()
-	var out []presage.Organization
-	for rows.Next() {
-		org, err := scanOrganization(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list organizations: %w", err)
-		}
-		out = append(out, org)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list organizations: %w", err)
-	}
-	return out, nil
+	return orgs, nil
 }
 
 // UpdateOrganization rewrites Name and AllowedOrigins of org.ID.

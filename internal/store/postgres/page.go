@@ -39,19 +39,8 @@ func list[T any](ctx context.Context, db *DB, what string, q query, page presage
 	limit := limitOf(page)
 	sql := q.sql + " LIMIT " + q.arg(limit+1)
 	rows, err := db.pool.query(ctx, sql, q.args...)
+	items, err := scanAll(rows, err, scan)
 	if err != nil {
-		return nil, false, fmt.Errorf("list %s: %w", what, err)
-	}
-	defer rows.Close()
-	items := make([]T, 0, min(limit+1, 256))
-	for rows.Next() {
-		item, err := scan(rows)
-		if err != nil {
-			return nil, false, fmt.Errorf("list %s: %w", what, err)
-		}
-		items = append(items, item)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, false, fmt.Errorf("list %s: %w", what, err)
 	}
 	if len(items) > limit {

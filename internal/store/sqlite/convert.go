@@ -42,3 +42,20 @@ func rawJSON(s string) json.RawMessage {
 	}
 	return json.RawMessage(s)
 }
+
+// scanAll reads every row of a query that returned rows and err.
+func scanAll[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		item, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, item)
+	}
+	return out, rows.Err()
+}

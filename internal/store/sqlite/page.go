@@ -23,19 +23,8 @@ func list[T any](ctx context.Context, db *DB, what, query string, args []any, pa
 	scan func(scanner) (T, error)) ([]T, bool, error) {
 	limit := limitOf(page)
 	rows, err := db.read.QueryContext(ctx, query, append(args, limit+1)...)
+	items, err := scanAll(rows, err, scan)
 	if err != nil {
-		return nil, false, fmt.Errorf("list %s: %w", what, err)
-	}
-	defer rows.Close()
-	items := make([]T, 0, min(limit+1, 256))
-	for rows.Next() {
-		item, err := scan(rows)
-		if err != nil {
-			return nil, false, fmt.Errorf("list %s: %w", what, err)
-		}
-		items = append(items, item)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, false, fmt.Errorf("list %s: %w", what, err)
 	}
 	if len(items) > limit {
