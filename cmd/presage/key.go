@@ -72,11 +72,7 @@ func keyCreate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	return withTenants(ctx, storage, func(tenants *tenant.Service) error {
-		o, err := findOrg(ctx, tenants, *org)
-		if err != nil {
-			return err
-		}
+	return withOrg(ctx, storage, *org, func(tenants *tenant.Service, o presage.Organization) error {
 		key, full, err := tenants.CreateKey(ctx, o.ID, *name, parseScopes(*scopes))
 		if err != nil {
 			return err
@@ -99,11 +95,7 @@ func keyList(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	return withTenants(ctx, storage, func(tenants *tenant.Service) error {
-		o, err := findOrg(ctx, tenants, *org)
-		if err != nil {
-			return err
-		}
+	return withOrg(ctx, storage, *org, func(tenants *tenant.Service, o presage.Organization) error {
 		keys, err := tenants.ListKeysOf(ctx, o.ID)
 		if err != nil {
 			return err
@@ -136,11 +128,7 @@ func keyRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	return withTenants(ctx, storage, func(tenants *tenant.Service) error {
-		o, err := findOrg(ctx, tenants, *org)
-		if err != nil {
-			return err
-		}
+	return withOrg(ctx, storage, *org, func(tenants *tenant.Service, o presage.Organization) error {
 		if err := tenants.RevokeKeyOf(ctx, o.ID, *id); err != nil {
 			return err
 		}

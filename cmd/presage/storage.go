@@ -6,6 +6,7 @@ import (
 
 	"github.com/presage-dev/presage/internal/app"
 	"github.com/presage-dev/presage/internal/consent"
+	"github.com/presage-dev/presage/internal/presage"
 	"github.com/presage-dev/presage/internal/store"
 	"github.com/presage-dev/presage/internal/tenant"
 )
@@ -41,4 +42,15 @@ func withTenants(ctx context.Context, sf storageFlags, fn func(*tenant.Service) 
 	}
 	defer engine.Close()
 	return fn(tenants)
+}
+
+// withOrg is withTenants for commands about one organization (--org).
+func withOrg(ctx context.Context, sf storageFlags, orgRef string, fn func(*tenant.Service, presage.Organization) error) error {
+	return withTenants(ctx, sf, func(tenants *tenant.Service) error {
+		org, err := findOrg(ctx, tenants, orgRef)
+		if err != nil {
+			return err
+		}
+		return fn(tenants, org)
+	})
 }
