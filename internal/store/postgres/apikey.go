@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/presage-dev/presage/internal/presage"
+	"github.com/presage-dev/presage/internal/store/internal/rowjson"
 )
 
 const keyColumns = `id, org_id, name, scopes, secret_hash, created_at, last_used_at, revoked_at`
@@ -17,12 +18,12 @@ const keyColumns = `id, org_id, name, scopes, secret_hash, created_at, last_used
 // CreateAPIKey inserts key; a taken ID is a conflict, an unknown organization
 // is not found.
 func (db *DB) CreateAPIKey(ctx context.Context, key presage.APIKey) error {
-	scopes, err := toJSON(nonNil(key.Scopes))
+	scopes, err := rowjson.Encode(rowjson.NonNil(key.Scopes))
 	if err != nil {
 		return fmt.Errorf("create api key: %w", err)
 	}
 	_, err = db.pool.exec(ctx, `INSERT INTO api_keys (`+keyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		key.ID, key.OrgID, key.Name, scopes, nonNil(key.SecretHash), ms(key.CreatedAt),
+		key.ID, key.OrgID, key.Name, scopes, rowjson.NonNil(key.SecretHash), ms(key.CreatedAt),
 		nullTime(key.LastUsedAt), nullTime(key.RevokedAt))
 	switch {
 	case isUnique(err):

@@ -13,6 +13,7 @@ import (
 	"github.com/presage-dev/presage/internal/consent"
 	"github.com/presage-dev/presage/internal/presage"
 	"github.com/presage-dev/presage/internal/store/internal/consentplan"
+	"github.com/presage-dev/presage/internal/store/internal/rowjson"
 )
 
 // The consent store. An organization's appends serialize on its
@@ -76,7 +77,7 @@ func (db *DB) GetSettings(ctx context.Context, orgID string) (consent.Settings, 
 
 // PutSettings inserts or replaces the settings of s.OrgID.
 func (db *DB) PutSettings(ctx context.Context, s consent.Settings) error {
-	gpc, err := toJSON(s.GPCObjects)
+	gpc, err := rowjson.Encode(s.GPCObjects)
 	if err != nil {
 		return fmt.Errorf("put consent settings: %w", err)
 	}
@@ -115,7 +116,7 @@ func (db *DB) CreateNotice(ctx context.Context, n consent.Notice, finalize func(
 			if finalize != nil {
 				finalize(&out)
 			}
-			texts, err := toJSON(out.Texts)
+			texts, err := rowjson.Encode(out.Texts)
 			if err != nil {
 				return err
 			}
@@ -245,7 +246,7 @@ func appendRecord(ctx context.Context, tx pgx.Tx, orgID, visitorID string,
 	if rec, states, err = consentplan.CheckAppend(orgID, visitorID, head, rec, states); err != nil {
 		return consent.Record{}, err
 	}
-	decisions, err := toJSON(rec.Decisions)
+	decisions, err := rowjson.Encode(rec.Decisions)
 	if err != nil {
 		return consent.Record{}, err
 	}
@@ -348,7 +349,7 @@ func scanRecord(row pgx.Row) (consent.Record, error) {
 		return consent.Record{}, fmt.Errorf("decode decisions of record %d: %w", r.Seq, err)
 	}
 	if artefact != nil {
-		r.Artefact = rawJSON(*artefact)
+		r.Artefact = rowjson.Raw(*artefact)
 	}
 	r.Action, r.Method, r.RecordedAt = consent.Action(action), consent.Method(method), r.RecordedAt.UTC()
 	return r, nil

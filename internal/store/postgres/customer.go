@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/presage-dev/presage/internal/presage"
+	"github.com/presage-dev/presage/internal/store/internal/rowjson"
 )
 
 const customerColumns = `org_id, id, traits, created_at, updated_at`
@@ -37,7 +38,7 @@ func scanCustomer(row pgx.Row) (presage.Customer, error) {
 	if err := row.Scan(&c.OrgID, &c.ID, &traits, &c.CreatedAt, &c.UpdatedAt); err != nil {
 		return presage.Customer{}, err
 	}
-	c.Traits = rawJSON(traits)
+	c.Traits = rowjson.Raw(traits)
 	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
 	return c, nil
 }

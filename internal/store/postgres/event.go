@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/presage-dev/presage/internal/presage"
+	"github.com/presage-dev/presage/internal/store/internal/rowjson"
 )
 
 const eventSelect = `SELECT seq, org_id, id, session_id, visitor_id, type, name, occurred_at, received_at,
@@ -35,7 +36,7 @@ func scanEvent(row pgx.Row) (presage.Event, error) {
 		return presage.Event{}, fmt.Errorf("decode event context: %w", err)
 	}
 	e.Type = presage.EventType(typ)
-	e.Attributes = rawJSON(attrs)
+	e.Attributes = rowjson.Raw(attrs)
 	e.OccurredAt, e.ReceivedAt = e.OccurredAt.UTC(), e.ReceivedAt.UTC()
 	return e, nil
 }

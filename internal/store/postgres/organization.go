@@ -8,18 +8,19 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/presage-dev/presage/internal/presage"
+	"github.com/presage-dev/presage/internal/store/internal/rowjson"
 )
 
 const orgColumns = `id, name, site_key, allowed_origins, identity_secret, created_at`
 
 // CreateOrganization inserts org; a taken ID, Name or SiteKey is a conflict.
 func (db *DB) CreateOrganization(ctx context.Context, org presage.Organization) error {
-	origins, err := toJSON(nonNil(org.AllowedOrigins))
+	origins, err := rowjson.Encode(rowjson.NonNil(org.AllowedOrigins))
 	if err != nil {
 		return fmt.Errorf("create organization: %w", err)
 	}
 	_, err = db.pool.exec(ctx, `INSERT INTO organizations (`+orgColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`,
-		org.ID, org.Name, org.SiteKey, origins, nonNil(org.IdentitySecret), ms(org.CreatedAt))
+		org.ID, org.Name, org.SiteKey, origins, rowjson.NonNil(org.IdentitySecret), ms(org.CreatedAt))
 	if isUnique(err) {
 		return conflict("an organization with this id, name or site key exists", err)
 	}
@@ -64,7 +65,7 @@ func (db *DB) ListOrganizations(ctx context.Context) ([]presage.Organization, er
 
 // UpdateOrganization rewrites Name and AllowedOrigins of org.ID.
 func (db *DB) UpdateOrganization(ctx context.Context, org presage.Organization) error {
-	origins, err := toJSON(nonNil(org.AllowedOrigins))
+	origins, err := rowjson.Encode(rowjson.NonNil(org.AllowedOrigins))
 	if err != nil {
 		return fmt.Errorf("update organization: %w", err)
 	}

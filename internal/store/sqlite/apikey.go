@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/presage-dev/presage/internal/presage"
+	"github.com/presage-dev/presage/internal/store/internal/rowjson"
 )
 
 const keyColumns = `id, org_id, name, scopes, secret_hash, created_at, last_used_at, revoked_at`
@@ -15,12 +16,12 @@ const keyColumns = `id, org_id, name, scopes, secret_hash, created_at, last_used
 // CreateAPIKey inserts key; a taken ID is a conflict, an unknown organization
 // is not found.
 func (db *DB) CreateAPIKey(ctx context.Context, key presage.APIKey) error {
-	scopes, err := toJSON(nonNil(key.Scopes))
+	scopes, err := rowjson.Encode(rowjson.NonNil(key.Scopes))
 	if err != nil {
 		return fmt.Errorf("create api key: %w", err)
 	}
 	_, err = db.write.ExecContext(ctx, `INSERT INTO api_keys (`+keyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		key.ID, key.OrgID, key.Name, scopes, nonNil(key.SecretHash), ms(key.CreatedAt),
+		key.ID, key.OrgID, key.Name, scopes, rowjson.NonNil(key.SecretHash), ms(key.CreatedAt),
 		nullMS(key.LastUsedAt), nullMS(key.RevokedAt))
 	switch {
 	case isUnique(err):

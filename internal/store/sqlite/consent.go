@@ -12,6 +12,7 @@ import (
 	"github.com/presage-dev/presage/internal/consent"
 	"github.com/presage-dev/presage/internal/presage"
 	"github.com/presage-dev/presage/internal/store/internal/consentplan"
+	"github.com/presage-dev/presage/internal/store/internal/rowjson"
 )
 
 // The consent store. Every write runs in the single writer's immediate
@@ -75,7 +76,7 @@ func (db *DB) GetSettings(ctx context.Context, orgID string) (consent.Settings, 
 
 // PutSettings inserts or replaces the settings of s.OrgID.
 func (db *DB) PutSettings(ctx context.Context, s consent.Settings) error {
-	gpc, err := toJSON(s.GPCObjects)
+	gpc, err := rowjson.Encode(s.GPCObjects)
 	if err != nil {
 		return fmt.Errorf("put consent settings: %w", err)
 	}
@@ -104,7 +105,7 @@ func (db *DB) CreateNotice(ctx context.Context, n consent.Notice, finalize func(
 		if finalize != nil {
 			finalize(&n)
 		}
-		texts, err := toJSON(n.Texts)
+		texts, err := rowjson.Encode(n.Texts)
 		if err != nil {
 			return err
 		}
@@ -219,7 +220,7 @@ func (db *DB) Append(ctx context.Context, orgID, visitorID string,
 }
 
 func insertRecord(ctx context.Context, tx *sql.Tx, r consent.Record) error {
-	decisions, err := toJSON(r.Decisions)
+	decisions, err := rowjson.Encode(r.Decisions)
 	if err != nil {
 		return err
 	}
@@ -303,7 +304,7 @@ func scanRecord(s scanner) (consent.Record, error) {
 	if err := json.Unmarshal([]byte(decisions), &r.Decisions); err != nil {
 		return consent.Record{}, fmt.Errorf("decode decisions of record %d: %w", r.Seq, err)
 	}
-	r.Artefact = rawJSON(artefact.String)
+	r.Artefact = rowjson.Raw(artefact.String)
 	r.RecordedAt = fromMS(recorded)
 	return r, nil
 }
@@ -330,7 +331,7 @@ func (db *DB) StatesOf(ctx context.Context, orgID, purpose string, visitorIDs []
 	if len(visitorIDs) == 0 {
 		return out, nil
 	}
-	ids, err := toJSON(visitorIDs)
+	ids, err := rowjson.Encode(visitorIDs)
 	if err != nil {
 		return nil, fmt.Errorf("consent states of visitors: %w", err)
 	}

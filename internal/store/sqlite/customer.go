@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/presage-dev/presage/internal/presage"
+	"github.com/presage-dev/presage/internal/store/internal/rowjson"
 )
 
 const customerColumns = `org_id, id, traits, created_at, updated_at`
@@ -38,7 +39,7 @@ func scanCustomer(s scanner) (presage.Customer, error) {
 	if err := s.Scan(&c.OrgID, &c.ID, &traits, &created, &updated); err != nil {
 		return presage.Customer{}, err
 	}
-	c.Traits = rawJSON(traits)
+	c.Traits = rowjson.Raw(traits)
 	c.CreatedAt, c.UpdatedAt = fromMS(created), fromMS(updated)
 	return c, nil
 }

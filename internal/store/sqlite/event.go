@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/presage-dev/presage/internal/presage"
+	"github.com/presage-dev/presage/internal/store/internal/rowjson"
 )
 
 const eventSelect = `SELECT seq, org_id, id, session_id, visitor_id, type, name, occurred_at, received_at,
@@ -34,7 +35,7 @@ func scanEvent(s scanner) (presage.Event, error) {
 	if err := json.Unmarshal([]byte(ctxJSON), &e.Context); err != nil {
 		return presage.Event{}, fmt.Errorf("decode event context: %w", err)
 	}
-	e.Attributes = rawJSON(attrs)
+	e.Attributes = rowjson.Raw(attrs)
 	e.OccurredAt, e.ReceivedAt = fromMS(occurred), fromMS(received)
 	return e, nil
 }

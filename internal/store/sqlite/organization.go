@@ -6,18 +6,19 @@ import (
 	"fmt"
 
 	"github.com/presage-dev/presage/internal/presage"
+	"github.com/presage-dev/presage/internal/store/internal/rowjson"
 )
 
 const orgColumns = `id, name, site_key, allowed_origins, identity_secret, created_at`
 
 // CreateOrganization inserts org; a taken ID, Name or SiteKey is a conflict.
 func (db *DB) CreateOrganization(ctx context.Context, org presage.Organization) error {
-	origins, err := toJSON(nonNil(org.AllowedOrigins))
+	origins, err := rowjson.Encode(rowjson.NonNil(org.AllowedOrigins))
 	if err != nil {
 		return fmt.Errorf("create organization: %w", err)
 	}
 	_, err = db.write.ExecContext(ctx, `INSERT INTO organizations (`+orgColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
-		org.ID, org.Name, org.SiteKey, origins, nonNil(org.IdentitySecret), ms(org.CreatedAt))
+		org.ID, org.Name, org.SiteKey, origins, rowjson.NonNil(org.IdentitySecret), ms(org.CreatedAt))
 	if isUnique(err) {
 		return conflict("an organization with this id, name or site key exists", err)
 	}
@@ -63,7 +64,7 @@ func (db *DB) ListOrganizations(ctx context.Context) ([]presage.Organization, er
 
 // UpdateOrganization rewrites Name and AllowedOrigins of org.ID.
 func (db *DB) UpdateOrganization(ctx context.Context, org presage.Organization) error {
-	origins, err := toJSON(nonNil(org.AllowedOrigins))
+	origins, err := rowjson.Encode(rowjson.NonNil(org.AllowedOrigins))
 	if err != nil {
 		return fmt.Errorf("update organization: %w", err)
 	}
@@ -97,12 +98,4 @@ func scanOrganization(s scanner) (presage.Organization, error) {
 	}
 	org.CreatedAt = fromMS(created)
 	return org, nil
-}
-
-// nonNil stores an absent list as an empty one.
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
 }
