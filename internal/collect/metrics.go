@@ -21,6 +21,7 @@ type Metrics struct {
 	rejected       *prometheus.CounterVec
 	commitDuration prometheus.Histogram
 	commitEvents   prometheus.Histogram
+	scoreFailures  prometheus.Counter
 }
 
 // NewMetrics creates the collector's metrics and registers them with reg
@@ -50,12 +51,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "Events per group-commit transaction.",
 			Buckets: prometheus.ExponentialBuckets(1, 2, 14), // 1 … 8192
 		}),
+		scoreFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "presage_scoring_failures_total",
+			Help: "Writes stored without predictions because scoring failed.",
+		}),
 	}
 	for _, r := range rejectReasons {
 		m.rejected.WithLabelValues(string(r)) // export zeros, so rates work from the start
 	}
 	if reg != nil {
-		reg.MustRegister(m.accepted, m.duplicates, m.rejected, m.commitDuration, m.commitEvents)
+		reg.MustRegister(m.accepted, m.duplicates, m.rejected, m.commitDuration, m.commitEvents, m.scoreFailures)
 	}
 	return m
 }
@@ -92,4 +97,10 @@ func (m *Metrics) commit(d time.Duration, events int) {
 	}
 	m.commitDuration.Observe(d.Seconds())
 	m.commitEvents.Observe(float64(events))
+}
+
+func (m *Metrics) scoreFailed() {
+	if m != nil {
+		m.scoreFailures.Inc()
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"time"
 
@@ -27,6 +28,10 @@ type ServiceOptions struct {
 	Metrics *Metrics                   // may be nil
 	// Gate, when set, must admit a visitor before its events are stored.
 	Gate Gate
+	// Scorer, when set, scores each write before it commits.
+	Scorer Scorer
+	// Logger reports scoring failures (which do not fail the request).
+	Logger *slog.Logger
 }
 
 // Service accepts event batches: it decodes, authorizes, enriches and
@@ -38,6 +43,8 @@ type Service struct {
 	newID     func(prefix string) string
 	metrics   *Metrics
 	gate      Gate
+	scorer    Scorer
+	logger    *slog.Logger
 }
 
 // SiteInput is a tracker request to the public endpoint.
@@ -65,7 +72,11 @@ func NewService(orgs OrgResolver, committer *Committer, opt ServiceOptions) *Ser
 	if opt.NewID == nil {
 		opt.NewID = presage.NewID
 	}
-	return &Service{orgs: orgs, committer: committer, now: opt.Now, newID: opt.NewID, metrics: opt.Metrics, gate: opt.Gate}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{orgs: orgs, committer: committer, now: opt.Now, newID: opt.NewID, metrics: opt.Metrics,
+		gate: opt.Gate, scorer: opt.Scorer, logger: opt.Logger}
 }
 
 // Reject counts a request the transport refused before reaching the service
@@ -137,11 +148,31 @@ func (s *Service) accept(ctx context.Context, org presage.Organization, req *Req
 	if err != nil {
 		return Outcome{}, err
 	}
+	done := s.score(ctx, &w)
 	out, err := s.committer.Submit(ctx, w)
+	done(err == nil)
 	if err != nil {
 		return Outcome{}, fmt.Errorf("commit batch: %w", err)
 	}
 	return out, nil
+}
+
+// score lets the scorer add predictions to w. Scoring is best effort: a
+// failure is logged and counted, and the events commit unscored.
+func (s *Service) score(ctx context.Context, w *Write) func(bool) {
+	if s.scorer == nil {
+		return func(bool) {}
+	}
+	done, err := s.scorer.Score(ctx, w)
+	if err != nil {
+		s.metrics.scoreFailed()
+		s.logger.WarnContext(ctx, "scoring failed; events stored unscored", "org", w.OrgID, "err", err)
+		w.Predictions, w.Achievements = nil, nil
+		if done == nil {
+			return func(bool) {}
+		}
+	}
+	return done
 }
 
 // buildWrite turns a validated request into what the store applies. The

@@ -22,6 +22,14 @@ type Write struct {
 	Events []presage.Event
 	// Identifications in client order, applied after the events.
 	Identifications []Identification
+	// Predictions the scorer made for this write's session, one per outcome:
+	// stored as the session's latest, with MaxProbability kept as the
+	// maximum of the stored and the new value. Within one transaction a
+	// later write's prediction of the same (session, outcome) wins.
+	Predictions []presage.Prediction
+	// Achievements the scorer found in this write's events: inserted unless
+	// the (outcome, session) already has one (the first achievement stays).
+	Achievements []presage.Achievement
 }
 
 // Identification links the write's visitor to a customer.

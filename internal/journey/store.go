@@ -35,8 +35,10 @@ type Store interface {
 	ListSessions(ctx context.Context, orgID string, f SessionFilter, page presage.Page) (items []presage.Session, more bool, err error)
 	ListEvents(ctx context.Context, orgID, sessionID string, page presage.Page) (items []presage.Event, more bool, err error)
 
-	// EraseVisitor deletes, in one transaction, the visitor's events, sessions
-	// and visitor row, and its customer with the customer's identifiers when
+	// EraseVisitor deletes, in one transaction, the visitor's events and
+	// sessions (with them its pending training examples: a session not yet
+	// learned from is its stored events), predictions, achievements and
+	// visitor row, and its customer with the customer's identifiers when
 	// no other visitor of orgID points at that customer. Erasing an unknown
 	// visitor erases nothing and is not an error.
 	EraseVisitor(ctx context.Context, orgID, visitorID string) (Erased, error)
@@ -45,4 +47,5 @@ type Store interface {
 // Erased counts what an erasure deleted.
 type Erased struct {
 	Events, Sessions, Visitors, Customers int64
+	Predictions, Achievements             int64
 }

@@ -1,0 +1,332 @@
+package predict
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/presage-dev/presage/internal/outcome"
+	"github.com/presage-dev/presage/internal/presage"
+)
+
+// TrainerOptions configure the trainer; zero fields take the defaults.
+type TrainerOptions struct {
+	// Holder names this node in trainer leases (default host name, process
+	// id and a random suffix).
+	Holder   string
+	Params   FTRLParams    // of a new model (default DefaultFTRLParams())
+	Features FeatureConfig // default DefaultFeatureConfig()
+	// SessionTimeout is the idle time after which a session has ended and a
+	// session that did not achieve an outcome becomes its negative example
+	// (default 30 min, the tracker's session timeout).
+	SessionTimeout time.Duration
+	// Interval is the pause between passes when there was nothing to learn
+	// (default 1 s).
+	Interval time.Duration
+	// CheckpointEvery is the longest a learned session stays only in memory
+	// (default 5 s): the delay before other nodes score with it.
+	CheckpointEvery time.Duration
+	// LeaseTTL is how long an organization's trainer lease lasts without
+	// renewal (default 15 s): how soon another node takes over after a crash.
+	LeaseTTL time.Duration
+	// Batch caps the sessions learned per outcome and pass (default 500).
+	Batch  int
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Trainer learns every outcome model of the organizations whose lease it
+// holds. Each session is learned once it has ended, in the order sessions
+// end: as a positive of every outcome it achieved (from the features at each
+// scored moment before the achievement), as a negative of the others. It
+// checkpoints models to the store, where every node's scorer picks them up.
+//
+// Positives are not learned at the moment of achievement: negatives can only
+// be known once a session ends, so learning positives earlier feeds an
+// online learner a stream that over-represents positives whenever traffic
+// changes (measured in docs/prediction.md: at cold start every session was
+// scored above 0.9 until the first negatives arrived). In session-end order
+// the stream of labels is the stream of sessions. Across many nodes, a lease per
+// organization makes exactly one of them its trainer, and checkpoints are
+// fenced by version and lease so a node that lost its lease cannot
+// overwrite a newer model.
+type Trainer struct {
+	store Store
+	opt   TrainerOptions
+	orgs  map[string]*orgTrainer
+}
+
+type orgTrainer struct {
+	outcomes map[string]*outcomeTrainer
+}
+
+type outcomeTrainer struct {
+	matcher *outcome.Matcher
+	learner *Learner
+	version int64          // of the checkpoint learner continues
+	cursor  presage.Cursor // last ended session learned
+	dirty   bool
+	savedAt time.Time
+}
+
+// NewTrainer returns a trainer over store.
+func NewTrainer(store Store, opt TrainerOptions) *Trainer {
+	if opt.Holder == "" {
+		host, _ := os.Hostname()
+		opt.Holder = fmt.Sprintf("%s/%d/%s", host, os.Getpid(), presage.NewID("node"))
+	}
+	if opt.Params == (FTRLParams{}) {
+		opt.Params = DefaultFTRLParams()
+	}
+	if opt.Features.NGram == 0 && opt.Features.Attrs == nil {
+		opt.Features = DefaultFeatureConfig()
+	}
+	if opt.SessionTimeout <= 0 {
+		opt.SessionTimeout = 30 * time.Minute
+	}
+	if opt.Interval <= 0 {
+		opt.Interval = time.Second
+	}
+	if opt.CheckpointEvery <= 0 {
+		opt.CheckpointEvery = 5 * time.Second
+	}
+	if opt.LeaseTTL <= 0 {
+		opt.LeaseTTL = 15 * time.Second
+	}
+	if opt.Batch <= 0 {
+		opt.Batch = 500
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Trainer{store: store, opt: opt, orgs: map[string]*orgTrainer{}}
+}
+
+// Holder is the name this trainer uses in leases.
+func (t *Trainer) Holder() string { return t.opt.Holder }
+
+// Run trains until ctx ends, then checkpoints what it learned and releases
+// its leases.
+func (t *Trainer) Run(ctx context.Context) error {
+	defer t.shutdown()
+	for {
+		worked, err := t.Step(ctx, false)
+		if err != nil && ctx.Err() == nil {
+			t.opt.Logger.WarnContext(ctx, "training pass failed", "err", err)
+		}
+		if worked && err == nil {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(t.opt.Interval):
+		}
+	}
+}
+
+func (t *Trainer) shutdown() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for orgID, ot := range t.orgs {
+		if err := t.save(ctx, orgID, ot, true); err != nil {
+			t.opt.Logger.WarnContext(ctx, "final checkpoint failed", "org", orgID, "err", err)
+		}
+		if err := t.store.ReleaseLease(ctx, leaseName(orgID), t.opt.Holder); err != nil {
+			t.opt.Logger.WarnContext(ctx, "release trainer lease", "org", orgID, "err", err)
+		}
+	}
+}
+
+func leaseName(orgID string) string { return "trainer/" + orgID }
+
+// Step makes one pass over every organization with outcomes: it takes or
+// renews the organization's lease, learns what is pending and checkpoints
+// models that are due (all changed ones when force). It reports whether it
+// learned anything.
+func (t *Trainer) Step(ctx context.Context, force bool) (bool, error) {
+	orgIDs, err := t.store.OrganizationsWithOutcomes(ctx)
+	if err != nil {
+		return false, fmt.Errorf("train: list organizations: %w", err)
+	}
+	worked := false
+	var errs []error
+	for _, orgID := range orgIDs {
+		held, err := t.store.AcquireLease(ctx, leaseName(orgID), t.opt.Holder, t.opt.Now(), t.opt.LeaseTTL)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("train %s: lease: %w", orgID, err))
+			continue
+		}
+		if !held {
+			delete(t.orgs, orgID) // another node trains it; our copy goes stale
+			continue
+		}
+		w, err := t.trainOrg(ctx, orgID, force)
+		worked = worked || w
+		if err != nil {
+			delete(t.orgs, orgID) // reload from the store next pass
+			errs = append(errs, fmt.Errorf("train %s: %w", orgID, err))
+		}
+	}
+	return worked, errors.Join(errs...)
+}
+
+func (t *Trainer) trainOrg(ctx context.Context, orgID string, force bool) (bool, error) {
+	ot, err := t.sync(ctx, orgID)
+	if err != nil {
+		return false, err
+	}
+	replays := map[string]*replay{}
+	worked := false
+	for _, tr := range ot.outcomes {
+		w, err := t.learnEnded(ctx, orgID, tr, replays)
+		if err != nil {
+			return worked, err
+		}
+		worked = worked || w
+	}
+	return worked, t.save(ctx, orgID, ot, force)
+}
+
+// sync brings the organization's outcome trainers in line with the store:
+// new outcomes start (from their checkpoint, or untrained), deleted ones go,
+// and any model another node checkpointed since is reloaded.
+func (t *Trainer) sync(ctx context.Context, orgID string) (*orgTrainer, error) {
+	outs, err := t.store.ListOutcomes(ctx, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("list outcomes: %w", err)
+	}
+	versions, err := t.store.ModelVersions(ctx, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("model versions: %w", err)
+	}
+	ot := t.orgs[orgID]
+	if ot == nil {
+		ot = &orgTrainer{outcomes: map[string]*outcomeTrainer{}}
+		t.orgs[orgID] = ot
+	}
+	live := make(map[string]bool, len(outs))
+	for _, o := range outs {
+		live[o.ID] = true
+		matcher, err := outcome.Compile(o)
+		if err != nil {
+			return nil, err
+		}
+		tr := ot.outcomes[o.ID]
+		if tr != nil && tr.version == versions[o.ID] {
+			tr.matcher = matcher
+			continue
+		}
+		tr = &outcomeTrainer{matcher: matcher, savedAt: t.opt.Now()}
+		if v := versions[o.ID]; v > 0 {
+			ck, err := t.store.LoadCheckpoint(ctx, orgID, o.ID)
+			if err != nil {
+				return nil, fmt.Errorf("load model %s: %w", o.ID, err)
+			}
+			if tr.learner, err = LearnerFromCheckpoint(ck); err != nil {
+				return nil, err
+			}
+			tr.version, tr.cursor = ck.Version, ck.Cursor
+		} else if tr.learner, err = NewLearner(t.opt.Params); err != nil {
+			return nil, err
+		}
+		ot.outcomes[o.ID] = tr
+	}
+	for id := range ot.outcomes {
+		if !live[id] {
+			delete(ot.outcomes, id)
+		}
+	}
+	return ot, nil
+}
+
+// learnEnded learns the sessions that ended since the outcome's cursor.
+// Replays are shared between the outcomes of one pass.
+func (t *Trainer) learnEnded(ctx context.Context, orgID string, tr *outcomeTrainer, replays map[string]*replay) (bool, error) {
+	cutoff := t.opt.Now().Add(-t.opt.SessionTimeout)
+	sessions, err := t.store.EndedSessions(ctx, orgID, tr.cursor, cutoff, t.opt.Batch)
+	if err != nil {
+		return false, fmt.Errorf("ended sessions: %w", err)
+	}
+	for i := range sessions {
+		s := &sessions[i]
+		r, err := t.replay(ctx, orgID, s, replays)
+		if err != nil {
+			return true, err
+		}
+		k, _ := FirstAchievement(tr.matcher, r.events)
+		if k >= 0 {
+			tr.learner.Learn(r.moments(&t.opt.Features, k), true)
+		} else {
+			tr.learner.Learn(r.moments(&t.opt.Features, len(r.events)), false)
+		}
+		tr.cursor = presage.Cursor{T: s.LastEventAt, ID: s.ID}
+		tr.dirty = true
+	}
+	return len(sessions) > 0, nil
+}
+
+// save checkpoints every changed model of the organization that is due.
+func (t *Trainer) save(ctx context.Context, orgID string, ot *orgTrainer, force bool) error {
+	now := t.opt.Now()
+	for id, tr := range ot.outcomes {
+		if !tr.dirty || (!force && now.Sub(tr.savedAt) < t.opt.CheckpointEvery) {
+			continue
+		}
+		ck, err := tr.learner.Checkpoint(orgID, id, tr.version+1, tr.cursor, now)
+		if err != nil {
+			return err
+		}
+		if err := t.store.SaveCheckpoint(ctx, ck, leaseName(orgID), t.opt.Holder); err != nil {
+			return fmt.Errorf("checkpoint %s: %w", id, err)
+		}
+		tr.version++
+		tr.dirty, tr.savedAt = false, now
+	}
+	return nil
+}
+
+// replay is a stored session ready to give the features of its moments.
+type replay struct {
+	events []Event
+	hist   History
+	memo   map[int][][]Feature
+}
+
+func (r *replay) moments(cfg *FeatureConfig, upto int) [][]Feature {
+	if m, ok := r.memo[upto]; ok {
+		return m
+	}
+	m := Moments(cfg, r.hist, r.events, upto)
+	r.memo[upto] = m
+	return m
+}
+
+// replay loads a session's events and its visitor's history at its start:
+// the inputs live scoring had. A session erased since has no events and
+// teaches nothing.
+func (t *Trainer) replay(ctx context.Context, orgID string, s *presage.Session, cache map[string]*replay) (*replay, error) {
+	if r, ok := cache[s.ID]; ok {
+		return r, nil
+	}
+	stored, err := t.store.SessionEvents(ctx, orgID, s.ID)
+	if err != nil {
+		return nil, fmt.Errorf("load session events: %w", err)
+	}
+	vh, err := t.store.VisitorHistory(ctx, orgID, s.VisitorID, s.ID, s.StartedAt)
+	if err != nil {
+		return nil, fmt.Errorf("load visitor history: %w", err)
+	}
+	r := &replay{events: make([]Event, len(stored)), hist: HistoryOf(vh, s.TimeZone), memo: map[int][][]Feature{}}
+	for i, e := range stored {
+		r.events[i] = FromStored(e)
+	}
+	cache[s.ID] = r
+	return r, nil
+}
