@@ -8,6 +8,8 @@ import (
 	"github.com/presage-dev/presage/internal/collect"
 	"github.com/presage-dev/presage/internal/consent"
 	"github.com/presage-dev/presage/internal/journey"
+	"github.com/presage-dev/presage/internal/outcome"
+	"github.com/presage-dev/presage/internal/predict"
 	"github.com/presage-dev/presage/internal/store/postgres"
 	"github.com/presage-dev/presage/internal/store/sqlite"
 	"github.com/presage-dev/presage/internal/tenant"
@@ -19,6 +21,8 @@ type Engine interface {
 	collect.Store
 	journey.Store
 	consent.Store
+	outcome.Store
+	predict.Store
 	// Migrate brings the schema up to date; it is safe to run on every start,
 	// by many nodes at once.
 	Migrate(ctx context.Context) error

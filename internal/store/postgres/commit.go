@@ -18,7 +18,8 @@ const maxAttempts = 5
 
 // CommitWrites applies writes in one transaction of a handful of round trips:
 // identity locks, events, sessions, visitors (each one array statement), then
-// identifications.
+// identifications, then predictions and achievements (one array statement
+// each, none when there are none).
 func (db *DB) CommitWrites(ctx context.Context, writes []collect.Write) ([]collect.Outcome, error) {
 	if len(writes) == 0 {
 		return []collect.Outcome{}, nil
@@ -58,7 +59,10 @@ func commit(ctx context.Context, tx pgx.Tx, p *commitplan.Plan) error {
 			return err
 		}
 	}
-	return nil
+	if err := upsertPredictions(ctx, tx, p); err != nil {
+		return err
+	}
+	return insertAchievements(ctx, tx, p)
 }
 
 // identifyLockClass is the first key of the transaction advisory locks taken
@@ -183,6 +187,65 @@ func upsertVisitors(ctx context.Context, tx pgx.Tx, p *commitplan.Plan) error {
 		org, id, first, last, sessions)
 	if err != nil {
 		return fmt.Errorf("upsert visitors: %w", err)
+	}
+	return nil
+}
+
+// upsertPredictions writes the plan's predictions, one row per key (the plan
+// merged the writes: PostgreSQL refuses to update a row twice in one
+// statement); a stored one takes the new values but keeps the higher maximum.
+func upsertPredictions(ctx context.Context, tx pgx.Tx, p *commitplan.Plan) error {
+	n := len(p.Predictions)
+	if n == 0 {
+		return nil
+	}
+	org, session, outcome, visitor := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	prob, maxProb, pct := make([]float64, n), make([]float64, n), make([]float64, n)
+	version, events := make([]int64, n), make([]int32, n)
+	updated, history := make([]time.Time, n), make([]string, n)
+	for i, r := range p.Predictions {
+		org[i], session[i], outcome[i], visitor[i] = r.OrgID, r.SessionID, r.OutcomeID, r.VisitorID
+		prob[i], maxProb[i], pct[i] = r.Probability, r.MaxProbability, r.Percentile
+		version[i], events[i], updated[i], history[i] = r.ModelVersion, int32(r.Events), r.UpdatedAt, r.History
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO predictions (org_id, session_id, outcome_id, visitor_id, probability, max_probability,
+			percentile, model_version, events, updated_at, history)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::float8[], $7::float8[],
+			$8::bigint[], $9::int[], $10::timestamptz[], $11::text[])
+		ON CONFLICT (org_id, session_id, outcome_id) DO UPDATE SET
+			probability = EXCLUDED.probability,
+			max_probability = GREATEST(predictions.max_probability, EXCLUDED.max_probability),
+			percentile = EXCLUDED.percentile,
+			model_version = EXCLUDED.model_version,
+			events = EXCLUDED.events,
+			updated_at = EXCLUDED.updated_at,
+			history = EXCLUDED.history`,
+		org, session, outcome, visitor, prob, maxProb, pct, version, events, updated, history)
+	if err != nil {
+		return fmt.Errorf("upsert predictions: %w", err)
+	}
+	return nil
+}
+
+// insertAchievements inserts the plan's achievements; a stored one of the
+// same (outcome, session) stays.
+func insertAchievements(ctx context.Context, tx pgx.Tx, p *commitplan.Plan) error {
+	n := len(p.Achievements)
+	if n == 0 {
+		return nil
+	}
+	org, outcome, session, visitor, event := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	at, value := make([]time.Time, n), make([]*float64, n)
+	for i, a := range p.Achievements {
+		org[i], outcome[i], session[i], visitor[i], event[i] = a.OrgID, a.OutcomeID, a.SessionID, a.VisitorID, a.EventID
+		at[i], value[i] = a.AchievedAt, a.Value
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO achievements (org_id, outcome_id, session_id, visitor_id, event_id, achieved_at, value)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::float8[])
+		ON CONFLICT (org_id, outcome_id, session_id) DO NOTHING`,
+		org, outcome, session, visitor, event, at, value)
+	if err != nil {
+		return fmt.Errorf("insert achievements: %w", err)
 	}
 	return nil
 }

@@ -8,11 +8,12 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/presage-dev/presage/internal/journey"
+	"github.com/presage-dev/presage/internal/store/internal/erasure"
 )
 
 // EraseVisitor deletes a visitor's journey in one transaction: its events,
-// sessions and visitor row, and its customer (with identifiers) when no
-// other visitor points at that customer.
+// sessions, predictions, achievements and visitor row, and its customer (with
+// identifiers) when no other visitor points at that customer.
 func (db *DB) EraseVisitor(ctx context.Context, orgID, visitorID string) (journey.Erased, error) {
 	var out journey.Erased
 	err := db.pool.tx(ctx, func(tx pgx.Tx) error {
@@ -21,16 +22,15 @@ func (db *DB) EraseVisitor(ctx context.Context, orgID, visitorID string) (journe
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `DELETE FROM events WHERE org_id = $1 AND visitor_id = $2`, orgID, visitorID)
+		for _, t := range erasure.VisitorTables {
+			tag, err := tx.Exec(ctx, `DELETE FROM `+t.Name+` WHERE org_id = $1 AND visitor_id = $2`, orgID, visitorID)
+			if err != nil {
+				return err
+			}
+			*t.Count(&out) = tag.RowsAffected()
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM visitors WHERE org_id = $1 AND id = $2`, orgID, visitorID)
 		if err != nil {
-			return err
-		}
-		out.Events = tag.RowsAffected()
-		if tag, err = tx.Exec(ctx, `DELETE FROM sessions WHERE org_id = $1 AND visitor_id = $2`, orgID, visitorID); err != nil {
-			return err
-		}
-		out.Sessions = tag.RowsAffected()
-		if tag, err = tx.Exec(ctx, `DELETE FROM visitors WHERE org_id = $1 AND id = $2`, orgID, visitorID); err != nil {
 			return err
 		}
 		out.Visitors = tag.RowsAffected()

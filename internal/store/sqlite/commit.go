@@ -9,13 +9,15 @@ import (
 	"sync"
 
 	"github.com/presage-dev/presage/internal/collect"
+	"github.com/presage-dev/presage/internal/presage"
 	"github.com/presage-dev/presage/internal/store/internal/commitplan"
 )
 
 // CommitWrites applies writes in one transaction: events first (to learn which
-// are new), then sessions, visitors and identifications. Every kind of row
-// goes in multi-row statements, so a transaction runs a handful of statements
-// whatever the number of writes it groups.
+// are new), then sessions, visitors, identifications, predictions and
+// achievements. Every kind of row goes in multi-row statements, so a
+// transaction runs a handful of statements whatever the number of writes it
+// groups (and none for a kind it has no rows of).
 func (db *DB) CommitWrites(ctx context.Context, writes []collect.Write) ([]collect.Outcome, error) {
 	if len(writes) == 0 {
 		return []collect.Outcome{}, nil
@@ -43,7 +45,10 @@ func (db *DB) CommitWrites(ctx context.Context, writes []collect.Write) ([]colle
 				return err
 			}
 		}
-		return nil
+		if err := db.upsertPredictions(ctx, tx, p); err != nil {
+			return err
+		}
+		return db.insertAchievements(ctx, tx, p)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("commit writes: %w", err)
@@ -65,6 +70,11 @@ const (
 	touchCols    = 4
 	touchChunk   = 512
 	exactChunk   = 32
+
+	predictionCols   = 11
+	predictionChunk  = 256
+	achievementCols  = 7
+	achievementChunk = 256
 )
 
 // chunks splits n rows into statement sizes: at most max, exact up to
@@ -88,13 +98,15 @@ func chunks(n, max int) []int {
 // The statement texts by row count, built once: a commit asks for them
 // several times, and the worker is the bottleneck.
 var (
-	insertEventsSQL     = memo(buildInsertEventsSQL)
-	existingSessionsSQL = memo(buildExistingSessionsSQL)
-	upsertSessionsSQL   = memo(buildUpsertSessionsSQL)
-	touchSessionsSQL    = memo(buildTouchSessionsSQL)
-	existingVisitorsSQL = memo(buildExistingVisitorsSQL)
-	upsertVisitorsSQL   = memo(buildUpsertVisitorsSQL)
-	touchVisitorsSQL    = memo(buildTouchVisitorsSQL)
+	insertEventsSQL       = memo(buildInsertEventsSQL)
+	existingSessionsSQL   = memo(buildExistingSessionsSQL)
+	upsertSessionsSQL     = memo(buildUpsertSessionsSQL)
+	touchSessionsSQL      = memo(buildTouchSessionsSQL)
+	existingVisitorsSQL   = memo(buildExistingVisitorsSQL)
+	upsertVisitorsSQL     = memo(buildUpsertVisitorsSQL)
+	touchVisitorsSQL      = memo(buildTouchVisitorsSQL)
+	upsertPredictionsSQL  = memo(buildUpsertPredictionsSQL)
+	insertAchievementsSQL = memo(buildInsertAchievementsSQL)
 )
 
 // memo returns build with its results kept (row counts are small and few).
@@ -212,8 +224,9 @@ func buildUpsertSessionsSQL(n int) string {
 }
 
 // touchSessionsSQL updates n existing sessions whose start does not move:
-// only last_event_at and event_count, which no index covers, so SQLite
-// rewrites the row and leaves sessions_started and sessions_visitor alone.
+// only last_event_at and event_count, so SQLite rewrites the row and
+// sessions_last_event (the trainer's scan) but leaves sessions_started and
+// sessions_visitor alone.
 // Each row binds (org_id, id, last_event_at, stored events).
 func buildTouchSessionsSQL(n int) string {
 	return `UPDATE sessions SET last_event_at = MAX(sessions.last_event_at, v.column3),
@@ -413,6 +426,70 @@ func (db *DB) upsertVisitors(ctx context.Context, tx *sql.Tx, p *commitplan.Plan
 	return db.touch(ctx, tx, "visitors", touched, touchVisitorsSQL)
 }
 
+// upsertPredictionsSQL upserts n predictions: a stored one takes the new
+// values but keeps the higher maximum.
+func buildUpsertPredictionsSQL(n int) string {
+	return `INSERT INTO predictions (org_id, session_id, outcome_id, visitor_id, probability, max_probability,
+		percentile, model_version, events, updated_at, history)
+		VALUES ` + placeholders(n, predictionCols) + ` ON CONFLICT (org_id, session_id, outcome_id) DO UPDATE SET
+		probability = excluded.probability,
+		max_probability = MAX(max_probability, excluded.max_probability),
+		percentile = excluded.percentile,
+		model_version = excluded.model_version,
+		events = excluded.events,
+		updated_at = excluded.updated_at,
+		history = excluded.history`
+}
+
+// upsertPredictions writes the plan's predictions (one row per key: the plan
+// merged the writes).
+func (db *DB) upsertPredictions(ctx context.Context, tx *sql.Tx, p *commitplan.Plan) error {
+	return execRows(ctx, db, tx, "upsert predictions", p.Predictions, predictionChunk, predictionCols, upsertPredictionsSQL,
+		func(args []any, r *commitplan.PredictionRow) []any {
+			return append(args, r.OrgID, r.SessionID, r.OutcomeID, r.VisitorID, r.Probability, r.MaxProbability,
+				r.Percentile, r.ModelVersion, r.Events, ms(r.UpdatedAt), r.History)
+		})
+}
+
+// insertAchievementsSQL inserts n achievements; OR IGNORE keeps the stored
+// achievement of an (outcome, session), the only constraint the bound values
+// can break, and lets SQLite skip the statement journal.
+func buildInsertAchievementsSQL(n int) string {
+	return `INSERT OR IGNORE INTO achievements (org_id, outcome_id, session_id, visitor_id, event_id, achieved_at, value)
+		VALUES ` + placeholders(n, achievementCols)
+}
+
+func (db *DB) insertAchievements(ctx context.Context, tx *sql.Tx, p *commitplan.Plan) error {
+	return execRows(ctx, db, tx, "insert achievements", p.Achievements, achievementChunk, achievementCols, insertAchievementsSQL,
+		func(args []any, a *presage.Achievement) []any {
+			return append(args, a.OrgID, a.OutcomeID, a.SessionID, a.VisitorID, a.EventID, ms(a.AchievedAt), a.Value)
+		})
+}
+
+// execRows runs the multi-row statement query(n) over rows in chunks of at
+// most chunk rows; bind appends the cols values of one row.
+func execRows[T any](ctx context.Context, db *DB, tx *sql.Tx, what string, rows []T, chunk, cols int,
+	query func(n int) string, bind func(args []any, row T) []any) error {
+	args := make([]any, 0, cols*min(len(rows), chunk))
+	start := 0
+	for _, n := range chunks(len(rows), chunk) {
+		part := rows[start : start+n]
+		start += n
+		stmt, err := db.stmt(ctx, tx, query(n))
+		if err != nil {
+			return fmt.Errorf("prepare %s: %w", what, err)
+		}
+		args = args[:0]
+		for _, r := range part {
+			args = bind(args, r)
+		}
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	return nil
+}
+
 // prepare readies the commit statements plan needs on the write connection.
 // It runs before the transaction: that one connection is busy inside it.
 func (db *DB) prepare(ctx context.Context, p *commitplan.Plan, identify bool) error {
@@ -444,6 +521,12 @@ func (db *DB) prepare(ctx context.Context, p *commitplan.Plan, identify bool) er
 	}
 	if identify {
 		queries = append(queries, identifySQL[:]...)
+	}
+	for _, n := range chunks(len(p.Predictions), predictionChunk) {
+		queries = append(queries, upsertPredictionsSQL(n))
+	}
+	for _, n := range chunks(len(p.Achievements), achievementChunk) {
+		queries = append(queries, insertAchievementsSQL(n))
 	}
 	for _, q := range queries {
 		if _, ok := db.stmts[q]; ok {

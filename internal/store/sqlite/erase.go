@@ -6,11 +6,12 @@ import (
 	"fmt"
 
 	"github.com/presage-dev/presage/internal/journey"
+	"github.com/presage-dev/presage/internal/store/internal/erasure"
 )
 
 // EraseVisitor deletes a visitor's journey in one transaction: its events,
-// sessions and visitor row, and its customer (with identifiers) when no
-// other visitor points at that customer.
+// sessions, predictions, achievements and visitor row, and its customer (with
+// identifiers) when no other visitor points at that customer.
 func (db *DB) EraseVisitor(ctx context.Context, orgID, visitorID string) (journey.Erased, error) {
 	var out journey.Erased
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
@@ -19,16 +20,15 @@ func (db *DB) EraseVisitor(ctx context.Context, orgID, visitorID string) (journe
 		if err != nil && err != sql.ErrNoRows {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE org_id = ? AND visitor_id = ?`, orgID, visitorID)
+		for _, t := range erasure.VisitorTables {
+			res, err := tx.ExecContext(ctx, `DELETE FROM `+t.Name+` WHERE org_id = ? AND visitor_id = ?`, orgID, visitorID)
+			if err != nil {
+				return err
+			}
+			*t.Count(&out), _ = res.RowsAffected()
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM visitors WHERE org_id = ? AND id = ?`, orgID, visitorID)
 		if err != nil {
-			return err
-		}
-		out.Events, _ = res.RowsAffected()
-		if res, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE org_id = ? AND visitor_id = ?`, orgID, visitorID); err != nil {
-			return err
-		}
-		out.Sessions, _ = res.RowsAffected()
-		if res, err = tx.ExecContext(ctx, `DELETE FROM visitors WHERE org_id = ? AND id = ?`, orgID, visitorID); err != nil {
 			return err
 		}
 		out.Visitors, _ = res.RowsAffected()

@@ -25,7 +25,7 @@ func TestMigrateTwice(t *testing.T) {
 		if err := db.Migrate(ctx); err != nil {
 			t.Fatalf("migrate again: %v", err)
 		}
-		if v, err := db.SchemaVersion(ctx); err != nil || v != 2 {
+		if v, err := db.SchemaVersion(ctx); err != nil || v != 3 {
 			t.Fatalf("schema version %d, %v", v, err)
 		}
 		db.Close()

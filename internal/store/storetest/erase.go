@@ -4,7 +4,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/presage-dev/presage/internal/collect"
 	"github.com/presage-dev/presage/internal/journey"
+	"github.com/presage-dev/presage/internal/outcome"
 	"github.com/presage-dev/presage/internal/presage"
 )
 
@@ -56,6 +58,39 @@ func testErase(t *testing.T, open Opener) {
 		}
 		if got, err := f.e.EraseVisitor(f.ctx, org, "visitor-unknown"); err != nil || got != (journey.Erased{}) {
 			t.Fatalf("unknown visitor: %+v %v", got, err)
+		}
+	})
+	t.Run("predictions and achievements of the visitor only", func(t *testing.T) {
+		f := newFixture(t, open)
+		org := f.org.ID
+		other := f.newOrg("Other").ID
+		scored := func(orgID, visitor, session string) collect.Write {
+			w := write(orgID, visitor, session, ev("e-"+session, base))
+			w.Predictions = []presage.Prediction{
+				prediction(session, visitor, outPurchase, 0.5, base, 1),
+				prediction(session, visitor, outSignup, 0.25, base, 1),
+			}
+			w.Achievements = []presage.Achievement{achievement(session, visitor, outPurchase, "e-"+session, base, num(12))}
+			return w
+		}
+		f.commit(scored(org, "visitor-1", "s-1"), scored(org, "visitor-2", "s-2"), scored(other, "visitor-1", "s-1"))
+
+		got, err := f.e.EraseVisitor(f.ctx, org, "visitor-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := journey.Erased{Events: 1, Sessions: 1, Visitors: 1, Predictions: 2, Achievements: 1}
+		if got != want {
+			t.Fatalf("erased %+v, want %+v", got, want)
+		}
+		if ps := f.predictions(org, "s-1"); len(ps) != 0 {
+			t.Fatalf("predictions of the erased visitor: %+v", ps)
+		}
+		if as := f.achievements(org, outcome.AchievementFilter{}); len(as) != 1 || as[0].VisitorID != "visitor-2" {
+			t.Fatalf("achievements left: %+v", as)
+		}
+		if len(f.predictions(org, "s-2")) != 2 || len(f.predictions(other, "s-1")) != 2 || len(f.sessionAchievements(other, "s-1")) != 1 {
+			t.Fatal("erasure removed another visitor's predictions or achievements")
 		}
 	})
 }

@@ -31,4 +31,11 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
 	t.Run("Consent", func(t *testing.T) { testConsent(t, open) })
 	t.Run("Erase", func(t *testing.T) { testErase(t, open) })
+	t.Run("Outcomes", func(t *testing.T) { testOutcomes(t, open) })
+	t.Run("Achievements", func(t *testing.T) { testAchievements(t, open) })
+	t.Run("Predictions", func(t *testing.T) { testPredictions(t, open) })
+	t.Run("ScoringReads", func(t *testing.T) { testScoringReads(t, open) })
+	t.Run("Leases", func(t *testing.T) { testLeases(t, open) })
+	t.Run("Checkpoints", func(t *testing.T) { testCheckpoints(t, open) })
+	t.Run("Training", func(t *testing.T) { testTraining(t, open) })
 }

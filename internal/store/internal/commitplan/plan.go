@@ -61,6 +61,11 @@ type Plan struct {
 	Events   []EventRow
 	Sessions []*SessionRow // sorted by (OrgID, ID): a stable lock order
 	Visitors []*VisitorRow // sorted by (OrgID, ID)
+	// Predictions has one row per (OrgID, SessionID, OutcomeID), sorted so.
+	Predictions []*PredictionRow
+	// Achievements has the first of each (OrgID, OutcomeID, SessionID),
+	// sorted so; CustomerID is empty.
+	Achievements []*presage.Achievement
 
 	writes       []collect.Write
 	outcomes     []collect.Outcome
@@ -88,6 +93,8 @@ func New(writes []collect.Write) (*Plan, error) {
 	}
 	p.Events = make([]EventRow, 0, n)
 	sessions := make(map[Key]*SessionRow, len(writes))
+	var predictions map[predictionKey]*PredictionRow
+	var achievements map[achievementKey]*presage.Achievement
 	for wi := range writes {
 		w := &writes[wi]
 		if err := checkWrite(w); err != nil {
@@ -103,7 +110,25 @@ func New(writes []collect.Write) (*Plan, error) {
 		if err := p.addEvents(wi, w, s); err != nil {
 			return nil, fmt.Errorf("write %d: %w", wi, err)
 		}
+		if len(w.Predictions) > 0 {
+			if predictions == nil {
+				predictions = map[predictionKey]*PredictionRow{}
+			}
+			if err := addPredictions(predictions, w, s); err != nil {
+				return nil, fmt.Errorf("write %d: %w", wi, err)
+			}
+		}
+		if len(w.Achievements) > 0 {
+			if achievements == nil {
+				achievements = map[achievementKey]*presage.Achievement{}
+			}
+			if err := addAchievements(achievements, w, s); err != nil {
+				return nil, fmt.Errorf("write %d: %w", wi, err)
+			}
+		}
 	}
+	p.Predictions = sortedPredictions(predictions)
+	p.Achievements = sortedAchievements(achievements)
 	for _, s := range sessions {
 		p.Sessions = append(p.Sessions, s)
 	}

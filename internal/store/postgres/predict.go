@@ -1,0 +1,123 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/presage-dev/presage/internal/predict"
+	"github.com/presage-dev/presage/internal/presage"
+	"github.com/presage-dev/presage/internal/store/internal/outcomerow"
+)
+
+// SessionEvents returns every event of orgID's session in Seq order.
+func (db *DB) SessionEvents(ctx context.Context, orgID, sessionID string) ([]presage.Event, error) {
+	rows, err := db.pool.query(ctx, eventSelect+` WHERE org_id = $1 AND session_id = $2 ORDER BY seq`, orgID, sessionID)
+	evs, err := scanAll(rows, err, scanEvent)
+	if err != nil {
+		return nil, fmt.Errorf("session events: %w", err)
+	}
+	return evs, nil
+}
+
+// VisitorHistory summarizes visitorID's sessions but exceptSessionID that
+// started before before, in one statement (one snapshot).
+func (db *DB) VisitorHistory(ctx context.Context, orgID, visitorID, exceptSessionID string, before time.Time) (predict.VisitorHistory, error) {
+	var h predict.VisitorHistory
+	var last *time.Time
+	err := db.pool.queryRow(ctx, `WITH past AS (
+			SELECT id, last_event_at FROM sessions
+			WHERE org_id = $1 AND visitor_id = $2 AND id <> $3 AND started_at < $4)
+		SELECT (SELECT COUNT(*) FROM past), (SELECT CASE WHEN MAX(last_event_at) IS NULL THEN NULL ELSE LEAST(MAX(last_event_at), $4) END FROM past),
+			ARRAY(SELECT DISTINCT a.outcome_id FROM past JOIN achievements a ON a.org_id = $1 AND a.session_id = past.id
+				AND a.achieved_at < $4
+				ORDER BY 1)`,
+		orgID, visitorID, exceptSessionID, ms(before)).Scan(&h.PastSessions, &last, &h.Achieved)
+	if err != nil {
+		return predict.VisitorHistory{}, fmt.Errorf("visitor history: %w", err)
+	}
+	if len(h.Achieved) == 0 {
+		h.Achieved = nil
+	}
+	slices.Sort(h.Achieved) // byte order, whatever the database collation
+	h.LastVisit = fromNull(last)
+	return h, nil
+}
+
+const predictionColumns = `org_id, session_id, visitor_id, outcome_id, probability, max_probability, percentile,
+	model_version, events, updated_at, history`
+
+// SessionPredictions returns the stored predictions of orgID's session, by
+// outcome id.
+func (db *DB) SessionPredictions(ctx context.Context, orgID, sessionID string) ([]presage.Prediction, error) {
+	rows, err := db.pool.query(ctx, `SELECT `+predictionColumns+` FROM predictions
+		WHERE org_id = $1 AND session_id = $2 ORDER BY outcome_id`, orgID, sessionID)
+	out, err := scanAll(rows, err, scanPrediction)
+	if err != nil {
+		return nil, fmt.Errorf("session predictions: %w", err)
+	}
+	return out, nil
+}
+
+func scanPrediction(row pgx.Row) (presage.Prediction, error) {
+	var p presage.Prediction
+	var events int32
+	var history string
+	if err := row.Scan(&p.OrgID, &p.SessionID, &p.VisitorID, &p.OutcomeID, &p.Probability, &p.MaxProbability, &p.Percentile,
+		&p.ModelVersion, &events, &p.UpdatedAt, &history); err != nil {
+		return presage.Prediction{}, err
+	}
+	h, err := outcomerow.DecodeHistory(history)
+	if err != nil {
+		return presage.Prediction{}, err
+	}
+	p.History, p.Events, p.UpdatedAt = h, int(events), p.UpdatedAt.UTC()
+	return p, nil
+}
+
+// SessionAchievements returns the achievements of orgID's session, oldest
+// first.
+func (db *DB) SessionAchievements(ctx context.Context, orgID, sessionID string) ([]presage.Achievement, error) {
+	rows, err := db.pool.query(ctx, achievementSelect+` WHERE a.org_id = $1 AND a.session_id = $2
+		ORDER BY a.achieved_at, a.outcome_id`, orgID, sessionID)
+	out, err := scanAll(rows, err, scanAchievement)
+	if err != nil {
+		return nil, fmt.Errorf("session achievements: %w", err)
+	}
+	return out, nil
+}
+
+// OrganizationsWithOutcomes lists the organizations that define an outcome.
+func (db *DB) OrganizationsWithOutcomes(ctx context.Context) ([]string, error) {
+	rows, err := db.pool.query(ctx, `SELECT DISTINCT org_id FROM outcomes ORDER BY 1`)
+	out, err := scanAll(rows, err, scanString)
+	if err != nil {
+		return nil, fmt.Errorf("organizations with outcomes: %w", err)
+	}
+	return out, nil
+}
+
+func scanString(row pgx.Row) (string, error) {
+	var v string
+	err := row.Scan(&v)
+	return v, err
+}
+
+// EndedSessions returns up to limit sessions after the cursor in
+// (LastEventAt, ID) order whose last event is before endedBefore.
+func (db *DB) EndedSessions(ctx context.Context, orgID string, after presage.Cursor, endedBefore time.Time, limit int) ([]presage.Session, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := db.pool.query(ctx, `SELECT `+sessionColumns+` FROM sessions s
+		WHERE s.org_id = $1 AND (s.last_event_at, s.id) > ($2, $3) AND s.last_event_at < $4
+		ORDER BY s.last_event_at, s.id LIMIT $5`, orgID, ms(after.T), after.ID, ms(endedBefore), limit)
+	out, err := scanAll(rows, err, scanSession)
+	if err != nil {
+		return nil, fmt.Errorf("ended sessions: %w", err)
+	}
+	return out, nil
+}
