@@ -14,6 +14,7 @@ import (
 
 	"github.com/presage-dev/presage/internal/app"
 	"github.com/presage-dev/presage/internal/logging"
+	"github.com/presage-dev/presage/internal/predict"
 )
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -27,6 +28,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	shutdown := f.duration("shutdown-timeout", 30*time.Second, "how long a graceful shutdown waits for in-flight requests")
 	logLevel := f.string("log-level", "info", "debug, info, warn or error")
 	logFormat := f.string("log-format", "json", "json or text")
+	train := f.bool("train", true, "train outcome models on this node (a lease lets one node per organization train at a time)")
+	sessionTimeout := f.duration("session-timeout", 30*time.Minute, "idle time after which a session has ended and teaches the models its outcome")
 	pprofAddr := f.string("pprof-addr", "", "loopback address to serve net/http/pprof on, e.g. 127.0.0.1:6060 (default: off)")
 	if err := f.parse(args); err != nil {
 		return err
@@ -59,6 +62,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		CommitWorkers:   *workers,
 		ShutdownTimeout: *shutdown,
 		Logger:          log,
+		NoTrainer:       !*train,
+		Trainer:         predict.TrainerOptions{SessionTimeout: *sessionTimeout},
 	})
 	if err != nil {
 		return err

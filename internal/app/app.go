@@ -22,6 +22,8 @@ import (
 	"github.com/presage-dev/presage/internal/httpapi"
 	"github.com/presage-dev/presage/internal/journey"
 	"github.com/presage-dev/presage/internal/logging"
+	"github.com/presage-dev/presage/internal/outcome"
+	"github.com/presage-dev/presage/internal/predict"
 	"github.com/presage-dev/presage/internal/store"
 	"github.com/presage-dev/presage/internal/tenant"
 	"github.com/presage-dev/presage/internal/web/demo"
@@ -41,6 +43,12 @@ type Config struct {
 	CommitWorkers   int // concurrent ingestion transactions; 0 picks per engine
 	ShutdownTimeout time.Duration
 	Logger          *slog.Logger
+	// Scorer and Trainer tune prediction; zero values take the defaults.
+	Scorer  predict.ScorerOptions
+	Trainer predict.TrainerOptions
+	// NoTrainer keeps this node from training models (it still scores with
+	// the models other nodes checkpoint).
+	NoTrainer bool
 }
 
 // DatabaseTarget returns the store URL the config selects.
@@ -63,10 +71,17 @@ type App struct {
 	Tenants   *tenant.Service
 	Journeys  *journey.Service
 	Consents  *consent.Service
+	Outcomes  *outcome.Service
 	Collector *collect.Service
-	committer *collect.Committer
-	registry  *prometheus.Registry
-	bundle    tracker.Bundle
+	// Scorer scores each accepted event; Trainer learns the models;
+	// Predictions answers queries; Changes publishes new probabilities.
+	Scorer      *predict.Scorer
+	Trainer     *predict.Trainer
+	Predictions *predict.Service
+	Changes     *predict.Broker
+	committer   *collect.Committer
+	registry    *prometheus.Registry
+	bundle      tracker.Bundle
 	// Demo is set by Serve when the demo is enabled.
 	Demo tenant.Demo
 }
@@ -102,23 +117,39 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := collect.NewMetrics(reg)
-	tenants, consents := NewTenants(engine)
+	changes := predict.NewBroker()
+	scorerOpt := cfg.Scorer
+	if scorerOpt.Publisher == nil {
+		scorerOpt.Publisher = changes
+	}
+	scorer := predict.NewScorer(engine, scorerOpt)
+	trainerOpt := cfg.Trainer
+	if trainerOpt.Logger == nil {
+		trainerOpt.Logger = cfg.Logger
+	}
+	tenants, consents := NewTenants(engine, scorer.Forget)
 	if err := ensureConsentDefaults(ctx, tenants, consents); err != nil {
 		engine.Close()
 		return nil, err
 	}
 	committer := collect.NewCommitter(engine, collect.CommitterOptions{Workers: workers, Metrics: metrics})
 	a := &App{
-		cfg:       cfg,
-		log:       cfg.Logger,
-		Engine:    engine,
-		Tenants:   tenants,
-		Journeys:  journey.NewService(engine),
-		Consents:  consents,
-		Collector: collect.NewService(tenants, committer, collect.ServiceOptions{Metrics: metrics, Gate: consentGate{consents}}),
-		committer: committer,
-		registry:  reg,
-		bundle:    bundle,
+		cfg:      cfg,
+		log:      cfg.Logger,
+		Engine:   engine,
+		Tenants:  tenants,
+		Journeys: journey.NewService(engine),
+		Consents: consents,
+		Outcomes: outcome.NewService(engine, outcome.Options{OnChange: scorer.OutcomesChanged}),
+		Collector: collect.NewService(tenants, committer, collect.ServiceOptions{Metrics: metrics,
+			Gate: consentGate{consents}, Scorer: scorer, Logger: cfg.Logger}),
+		Scorer:      scorer,
+		Trainer:     predict.NewTrainer(engine, trainerOpt),
+		Predictions: predict.NewService(engine),
+		Changes:     changes,
+		committer:   committer,
+		registry:    reg,
+		bundle:      bundle,
 	}
 	return a, nil
 }
@@ -130,6 +161,8 @@ func (a *App) handler(demoHandler http.Handler) http.Handler {
 		Collector:      a.Collector,
 		Journeys:       a.Journeys,
 		Consents:       a.Consents,
+		Outcomes:       a.Outcomes,
+		Predictions:    a.Predictions,
 		DB:             a.Engine,
 		Registry:       a.registry,
 		Logger:         a.log,
@@ -193,6 +226,16 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, h http.Handler) error 
 	expiryCtx, stopExpiry := context.WithCancel(context.Background())
 	defer stopExpiry()
 	go a.Consents.RunExpiry(expiryCtx, time.Minute)
+	// Every node may train; a lease per organization lets one at a time.
+	trainCtx, stopTraining := context.WithCancel(context.Background())
+	trained := make(chan struct{})
+	go func() {
+		defer close(trained)
+		if !a.cfg.NoTrainer {
+			_ = a.Trainer.Run(trainCtx)
+		}
+	}()
+	defer func() { stopTraining(); <-trained }()
 	var serveErr error
 	select {
 	case <-ctx.Done():
@@ -203,6 +246,8 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, h http.Handler) error 
 	defer cancel()
 	err := srv.Shutdown(sctx)
 	stopExpiry()
+	stopTraining() // its final checkpoint lands before the database closes
+	<-trained
 	if cerr := a.Close(sctx); err == nil {
 		err = cerr
 	}

@@ -24,6 +24,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/sessions", s.authed(s.listSessions))
 	mux.HandleFunc("GET /api/v1/sessions/{id}", s.authed(s.getSession))
 	mux.HandleFunc("GET /api/v1/sessions/{id}/events", s.authed(s.listEvents))
+	mux.HandleFunc("GET /api/v1/sessions/{id}/predictions", s.authed(s.sessionPredictions))
+	mux.HandleFunc("GET /api/v1/outcomes/{id}/model", s.authed(s.outcomeModel))
 
 	mux.HandleFunc("GET /v1/consent", s.getVisitorConsent)
 	mux.HandleFunc("POST /v1/consent", s.postVisitorConsent)
@@ -41,6 +43,15 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/notices/{version}", s.authed(s.getNotice))
 	mux.HandleFunc("GET /api/v1/consents/{subject}", s.authed(s.consentHistory))
 	mux.HandleFunc("POST /api/v1/consents", s.authed(s.recordConsent))
+
+	mux.HandleFunc("GET /api/v1/outcomes", s.authed(s.listOutcomes))
+	mux.HandleFunc("POST /api/v1/outcomes", s.authed(s.createOutcome))
+	mux.HandleFunc("GET /api/v1/outcomes/{id}", s.authed(s.getOutcome))
+	mux.HandleFunc("PUT /api/v1/outcomes/{id}", s.authed(s.putOutcome))
+	mux.HandleFunc("DELETE /api/v1/outcomes/{id}", s.authed(s.deleteOutcome))
+	mux.HandleFunc("GET /api/v1/achievements", s.authed(s.listAchievements))
+	mux.HandleFunc("GET /api/v1/sessions/{id}/achievements", s.authed(s.sessionAchievements))
+	mux.HandleFunc("GET /api/v1/customers/{id}/achievements", s.authed(s.customerAchievements))
 
 	mux.HandleFunc("GET /api/v1/organization", s.authed(s.getOrganization))
 	mux.HandleFunc("PATCH /api/v1/organization", s.authed(s.patchOrganization))

@@ -11,6 +11,8 @@ import (
 	"github.com/presage-dev/presage/internal/collect"
 	"github.com/presage-dev/presage/internal/consent"
 	"github.com/presage-dev/presage/internal/journey"
+	"github.com/presage-dev/presage/internal/outcome"
+	"github.com/presage-dev/presage/internal/predict"
 	"github.com/presage-dev/presage/internal/tenant"
 )
 
@@ -26,6 +28,8 @@ type Config struct {
 	Collector      *collect.Service
 	Journeys       *journey.Service
 	Consents       *consent.Service
+	Outcomes       *outcome.Service
+	Predictions    *predict.Service
 	DB             Pinger
 	Registry       *prometheus.Registry
 	Logger         *slog.Logger
