@@ -83,6 +83,23 @@ func compileAttr(a presage.AttrCondition) (attrTest, error) {
 	return t, nil
 }
 
+// NeedsAttributes reports whether Match reads the attributes of an event of
+// this type and name, so a caller may skip decoding them when no matcher does.
+func (m *Matcher) NeedsAttributes(typ presage.EventType, name string) bool {
+	if len(m.attrs) == 0 && m.value == "" {
+		return false
+	}
+	switch m.kind {
+	case presage.ConditionEvent:
+		return typ == presage.EventCustom && name == m.name
+	case presage.ConditionPage:
+		return typ == presage.EventPageview
+	case presage.ConditionForm:
+		return typ == presage.EventFormSubmit && (m.name == "" || name == m.name)
+	}
+	return false
+}
+
 // Match reports whether an event achieves the outcome and, when the outcome
 // has a value field the event carries as a number, the achievement's value.
 // path is the URL path; attrs are the event's decoded attributes.

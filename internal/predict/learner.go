@@ -1,6 +1,7 @@
 package predict
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/url"
 	"sync"
@@ -12,9 +13,13 @@ import (
 
 // FromStored reduces a stored event to what prediction may use. Attributes
 // that are not a JSON object read as none.
-func FromStored(e presage.Event) Event {
+func FromStored(e presage.Event) Event { return fromStored(e, true) }
+
+// fromStored converts e, decoding its attributes only when decode is set
+// (decoding is the largest cost of scoring an event that needs none).
+func fromStored(e presage.Event, decode bool) Event {
 	out := Event{Type: e.Type, Name: e.Name, OccurredAt: e.OccurredAt, Context: e.Context}
-	if len(e.Attributes) > 2 {
+	if decode && len(e.Attributes) > 2 {
 		var attrs map[string]any
 		if json.Unmarshal(e.Attributes, &attrs) == nil {
 			out.Attributes = attrs
@@ -22,6 +27,13 @@ func FromStored(e presage.Event) Event {
 	}
 	out.Path = URLPath(e.URL)
 	return out
+}
+
+// readsAttributes reports whether the feature state reads e's attributes:
+// selected attributes, or a page type given as an attribute.
+func (cfg *FeatureConfig) readsAttributes(e *presage.Event) bool {
+	return len(cfg.Attrs) > 0 ||
+		e.Type == presage.EventPageview && bytes.Contains(e.Attributes, []byte(`"page_type"`))
 }
 
 // URLPath returns the path of a URL ("" when it has none).

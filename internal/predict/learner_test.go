@@ -224,3 +224,24 @@ func TestBrokerDropsForSlowSubscriber(t *testing.T) {
 	b.Publish([]Change{{SessionID: "c"}}) // no panic on a closed subscriber
 	fast.Close()
 }
+
+// Live scoring decodes attributes only when something reads them; the
+// features must equal those of the trainer's replay, which decodes all.
+func TestLazyAttributesSameFeatures(t *testing.T) {
+	t0 := time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
+	stored := []presage.Event{
+		{Type: presage.EventPageview, URL: "https://s.example/x/1", Attributes: json.RawMessage(`{"page_type":"product"}`), OccurredAt: t0},
+		{Type: presage.EventCustom, Name: "product_added", Attributes: json.RawMessage(`{"price":12}`), OccurredAt: t0.Add(time.Second)},
+		{Type: presage.EventPageview, URL: "https://s.example/cart", Attributes: json.RawMessage(`{"other":1}`), OccurredAt: t0.Add(2 * time.Second)},
+	}
+	for _, cfg := range []FeatureConfig{DefaultFeatureConfig(), {NGram: 2, Attrs: []AttrSpec{{Name: "price", Edges: []float64{10, 20}}}}} {
+		lazy, full := NewSession(&cfg, History{}), NewSession(&cfg, History{})
+		for i := range stored {
+			lazy.Add(fromStored(stored[i], cfg.readsAttributes(&stored[i])))
+			full.Add(FromStored(stored[i]))
+		}
+		if !reflect.DeepEqual(lazy.Features(t0.Add(time.Minute), nil), full.Features(t0.Add(time.Minute), nil)) {
+			t.Errorf("attrs %v: features differ with lazy attribute decoding", cfg.Attrs)
+		}
+	}
+}

@@ -168,7 +168,7 @@ func (s *Scorer) apply(ls *liveSession, w *collect.Write, snap *orgModels) []Cha
 		if len(ls.seen) < maxSeen {
 			ls.seen[e.ID] = struct{}{}
 		}
-		ev := FromStored(*e)
+		ev := fromStored(*e, s.opt.Features.readsAttributes(e) || snap.readsAttributes(e))
 		ls.state.Add(ev)
 		ls.events++
 		ls.buf = ls.state.Features(ls.state.last, ls.buf[:0])

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/presage-dev/presage/internal/outcome"
+	"github.com/presage-dev/presage/internal/presage"
 )
 
 // orgModels is an immutable view of one organization's outcomes and their
@@ -15,6 +16,16 @@ import (
 type orgModels struct {
 	loaded   time.Time
 	outcomes []*liveModel
+}
+
+// readsAttributes reports whether any outcome's condition reads e's attributes.
+func (m *orgModels) readsAttributes(e *presage.Event) bool {
+	for _, o := range m.outcomes {
+		if o.matcher.NeedsAttributes(e.Type, e.Name) {
+			return true
+		}
+	}
+	return false
 }
 
 // liveModel is one outcome ready to score. Its model is never written to:
