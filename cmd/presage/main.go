@@ -4,15 +4,11 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
-
-	"github.com/presage-dev/presage/internal/predict"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -32,8 +28,14 @@ Commands:
   purpose list  list processing purposes and their lawful bases
   purpose set   set a purpose's lawful basis (consent, legitimate_interest, …)
   consent verify  check the consent ledger's hash chain
+  outcome create  define an outcome to predict (--event NAME | --page PATTERN | --form [NAME])
+  outcome list    list an organization's outcomes
+  outcome show    show one outcome
+  outcome delete  delete an outcome with its model, predictions and achievements
   migrate       apply database migrations and exit
-  eval          evaluate the outcome model offline (--uci FILE: the UCI online shoppers data set)
+  eval          evaluate the outcome model offline (--journeys FILE: NDJSON journeys; --simulate N: simulated
+                journeys with known truth; --uci FILE: the UCI online shoppers data set)
+  simulate      write simulated shop journeys with known purchase probabilities as NDJSON
   loadgen       post realistic event batches to a server and report throughput
   version       print the version
 
@@ -65,15 +67,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = purposeCommand(ctx, rest, stdout, stderr)
 	case "consent":
 		err = consentCommand(ctx, rest, stdout, stderr)
+	case "outcome":
+		err = outcomeCommand(ctx, rest, stdout, stderr)
 	case "migrate":
 		err = migrate(ctx, rest, stdout, stderr)
 	case "loadgen":
 		err = loadgenCommand(ctx, rest, stdout, stderr)
 	case "eval":
-		err = predict.RunEvalCLI(rest, stdout, stderr)
-		if errors.Is(err, flag.ErrHelp) {
-			err = errHelp
-		}
+		err = evalCommand(rest, stdout, stderr)
+	case "simulate":
+		err = simulateCommand(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "presage %s\n", version)
 		return 0
