@@ -93,6 +93,93 @@ type predictionBody struct {
 	} `json:"history"`
 }
 
+// shop drives a tenant with a purchase outcome over HTTP, on any node.
+type shop struct {
+	t       *testing.T
+	tf      tenantFixture
+	outcome string
+	rng     *rand.Rand
+}
+
+func newShop(t *testing.T, n *node, name string) *shop {
+	t.Helper()
+	sh := &shop{t: t, tf: newTenant(t, n, name), rng: rand.New(rand.NewPCG(11, 12))}
+	var out struct {
+		ID string `json:"id"`
+	}
+	if code := n.call(http.MethodPost, "/api/v1/outcomes", sh.tf.Key, map[string]any{
+		"name": "purchase", "direction": "maximize", "valueField": "amount",
+		"condition": map[string]any{"kind": "event", "eventName": "purchase"},
+	}, nil, &out); code != http.StatusCreated {
+		t.Fatalf("create outcome: %d", code)
+	}
+	sh.outcome = out.ID
+	return sh
+}
+
+func (sh *shop) send(n *node, visitor, session string, evs []map[string]any) {
+	sh.t.Helper()
+	body := map[string]any{"siteKey": sh.tf.Org.SiteKey, "visitorId": visitor, "sessionId": session, "events": evs}
+	var problem problemBody
+	if code := n.call(http.MethodPost, "/v1/events", "", body, map[string]string{"Origin": sh.tf.origin()}, &problem); code/100 != 2 {
+		sh.t.Fatalf("send events: %d %+v", code, problem)
+	}
+}
+
+// visit sends count new shoppers, each in two batches: the first to
+// first, the second to second (the same node reuses its cached session
+// state; another node rebuilds it from the store).
+func (sh *shop) visit(first, second *node, round, count int) (buyers int) {
+	for i := 0; i < count; i++ {
+		s := newShopper(sh.rng)
+		id := fmt.Sprintf("r%di%d", round, i)
+		evs := s.events("event-"+id, time.Now())
+		if half := len(evs) / 2; half > 0 {
+			sh.send(first, "visitor-"+id, "session-"+id, evs[:half])
+			evs = evs[half:]
+		}
+		sh.send(second, "visitor-"+id, "session-"+id, evs)
+		if s.buys {
+			buyers++
+		}
+	}
+	return buyers
+}
+
+func (sh *shop) model(n *node) modelBody {
+	sh.t.Helper()
+	var m modelBody
+	if code := n.call(http.MethodGet, "/api/v1/outcomes/"+sh.outcome+"/model", sh.tf.Key, nil, nil, &m); code != http.StatusOK {
+		sh.t.Fatalf("model: %d", code)
+	}
+	return m
+}
+
+// waitSessions waits until the model has learned want sessions.
+func (sh *shop) waitSessions(n *node, want int64) modelBody {
+	sh.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		m := sh.model(n)
+		if m.Sessions >= want {
+			return m
+		}
+		if time.Now().After(deadline) {
+			sh.t.Fatalf("model learned %d sessions, want %d", m.Sessions, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (sh *shop) predictions(n *node, session string) predictionBody {
+	sh.t.Helper()
+	var l listBody[predictionBody]
+	if code := n.call(http.MethodGet, "/api/v1/sessions/"+session+"/predictions", sh.tf.Key, nil, nil, &l); code != http.StatusOK || len(l.Data) != 1 {
+		sh.t.Fatalf("predictions of %s: %d, %d items", session, code, len(l.Data))
+	}
+	return l.Data[0]
+}
+
 // TestPredictionEndToEnd drives simulated shoppers through the HTTP API:
 // the trainer learns the purchase outcome from finished sessions, the API
 // shows the model's progressive-validation AUC rising and live sessions
@@ -101,73 +188,17 @@ func TestPredictionEndToEnd(t *testing.T) {
 	engines(t, func(t *testing.T, cfg Config) {
 		cfg = predictionConfig(cfg)
 		n := startNode(t, cfg)
-		tf := newTenant(t, n, "Predictshop")
-		var out struct {
-			ID string `json:"id"`
-		}
-		if code := n.call(http.MethodPost, "/api/v1/outcomes", tf.Key, map[string]any{
-			"name": "purchase", "direction": "maximize", "valueField": "amount",
-			"condition": map[string]any{"kind": "event", "eventName": "purchase"},
-		}, nil, &out); code != http.StatusCreated {
-			t.Fatalf("create outcome: %d", code)
-		}
-		rng := rand.New(rand.NewPCG(11, 12))
-		send := func(visitor, session string, evs []map[string]any) {
-			t.Helper()
-			body := map[string]any{"siteKey": tf.Org.SiteKey, "visitorId": visitor, "sessionId": session, "events": evs}
-			var problem problemBody
-			if code := n.call(http.MethodPost, "/v1/events", "", body, map[string]string{"Origin": tf.origin()}, &problem); code/100 != 2 {
-				t.Fatalf("send events: %d %+v", code, problem)
-			}
-		}
-		visit := func(round, count int) (buyers int) {
-			for i := 0; i < count; i++ {
-				s := newShopper(rng)
-				id := fmt.Sprintf("r%di%d", round, i)
-				evs := s.events("event-"+id, time.Now())
-				if half := len(evs) / 2; half > 0 { // two batches: the second scores on cached state
-					send("visitor-"+id, "session-"+id, evs[:half])
-					evs = evs[half:]
-				}
-				send("visitor-"+id, "session-"+id, evs)
-				if s.buys {
-					buyers++
-				}
-			}
-			return buyers
-		}
-		model := func() modelBody {
-			var m modelBody
-			if code := n.call(http.MethodGet, "/api/v1/outcomes/"+out.ID+"/model", tf.Key, nil, nil, &m); code != http.StatusOK {
-				t.Fatalf("model: %d", code)
-			}
-			return m
-		}
-		waitSessions := func(want int64) modelBody {
-			t.Helper()
-			deadline := time.Now().Add(30 * time.Second)
-			for {
-				m := model()
-				if m.Sessions >= want {
-					return m
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("model learned %d sessions, want %d", m.Sessions, want)
-				}
-				time.Sleep(100 * time.Millisecond)
-			}
-		}
-
-		if m := model(); m.Version != 0 || m.Total.Sessions != 0 || m.Total.AUC != nil {
+		sh := newShop(t, n, "Predictshop")
+		if m := sh.model(n); m.Version != 0 || m.Total.Sessions != 0 || m.Total.AUC != nil {
 			t.Fatalf("untrained model: %+v", m)
 		}
-		b1 := visit(1, 150)
-		first := waitSessions(150)
-		if first.Total.AUC == nil || first.Total.Positives < b1 {
+		b1 := sh.visit(n, n, 1, 150)
+		first := sh.waitSessions(n, 150)
+		if first.Total.AUC == nil || first.Total.Positives != b1 {
 			t.Fatalf("after round 1: %+v (buyers %d)", first, b1)
 		}
-		visit(2, 450)
-		second := waitSessions(600)
+		sh.visit(n, n, 2, 450)
+		second := sh.waitSessions(n, 600)
 		// The shoppers' Bayes-optimal AUC is 0.845; the first sessions are
 		// scored by a model that knows nothing yet.
 		if second.Total.AUC == nil || *second.Total.AUC < 0.70 || *second.Total.AUC < *first.Total.AUC+0.03 {
@@ -184,39 +215,92 @@ func TestPredictionEndToEnd(t *testing.T) {
 		// The scorer picks new checkpoints up within its refresh interval.
 		time.Sleep(300 * time.Millisecond)
 		keen := shopper{products: 8, cart: true}.events("ekeen", time.Now())
-		send("visitor-keen", "session-keen", keen)
-		send("visitor-bounce", "session-bounce", shopper{}.events("ebounce", time.Now()))
-		predictions := func(session string) predictionBody {
-			var l listBody[predictionBody]
-			if code := n.call(http.MethodGet, "/api/v1/sessions/"+session+"/predictions", tf.Key, nil, nil, &l); code != http.StatusOK || len(l.Data) != 1 {
-				t.Fatalf("predictions of %s: %d, %d items", session, code, len(l.Data))
-			}
-			return l.Data[0]
-		}
-		pk, pb := predictions("session-keen"), predictions("session-bounce")
+		sh.send(n, "visitor-keen", "session-keen", keen)
+		sh.send(n, "visitor-bounce", "session-bounce", shopper{}.events("ebounce", time.Now()))
+		pk, pb := sh.predictions(n, "session-keen"), sh.predictions(n, "session-bounce")
 		if pk.ModelVersion == 0 || pk.Probability <= pb.Probability || pk.Events != len(keen) || len(pk.History) != len(keen) {
 			t.Errorf("live predictions: keen %+v, bounce %+v", pk, pb)
 		}
 		if pk.Percentile <= pb.Percentile || pk.MaxProbability < pk.Probability {
 			t.Errorf("percentiles: keen %.1f, bounce %.1f", pk.Percentile, pb.Percentile)
 		}
-		if code := n.call(http.MethodGet, "/api/v1/sessions/nope/predictions", tf.Key, nil, nil, nil); code != http.StatusNotFound {
+		if code := n.call(http.MethodGet, "/api/v1/sessions/nope/predictions", sh.tf.Key, nil, nil, nil); code != http.StatusNotFound {
 			t.Errorf("predictions of an unknown session: %d, want 404", code)
 		}
 
 		// A restart keeps the model: same version, same figures, and live
 		// scoring uses it at once.
 		n.stop()
-		before := second
-		n2 := startNode(t, cfg)
-		n = n2
-		after := model()
-		if after.Version < before.Version || after.Sessions < before.Sessions || after.Total.AUC == nil {
-			t.Errorf("after restart: %+v, before %+v", after, before)
+		n = startNode(t, cfg)
+		after := sh.model(n)
+		if after.Version < second.Version || after.Sessions < second.Sessions || after.Total.AUC == nil {
+			t.Errorf("after restart: %+v, before %+v", after, second)
 		}
-		send("visitor-keen2", "session-keen2", shopper{products: 8, cart: true}.events("ekeen2", time.Now()))
-		if p := predictions("session-keen2"); p.ModelVersion == 0 || p.Probability < 0.5 {
+		sh.send(n, "visitor-keen2", "session-keen2", shopper{products: 8, cart: true}.events("ekeen2", time.Now()))
+		if p := sh.predictions(n, "session-keen2"); p.ModelVersion == 0 || p.Probability < 0.5 {
 			t.Errorf("after restart a keen shopper scores %+v", p)
+		}
+	})
+}
+
+// TestPredictionTwoNodes: two nodes on one PostgreSQL database. Sessions
+// start on one node and finish on the other, one node trains under the
+// lease while both score with its checkpoints, and when the trainer stops
+// the other node takes the lease over and learning goes on.
+func TestPredictionTwoNodes(t *testing.T) {
+	engines(t, func(t *testing.T, cfg Config) {
+		if cfg.DatabaseURL == "" {
+			t.Skip("one SQLite database serves one node")
+		}
+		cfg = predictionConfig(cfg)
+		cfg.Trainer.LeaseTTL = time.Second
+		a, b := startNode(t, cfg), startNode(t, cfg)
+		sh := newShop(t, a, "Twonodes")
+		sh.visit(a, b, 1, 100)
+		sh.visit(b, a, 2, 100)
+		m := sh.waitSessions(b, 200)
+		if m.Sessions != 200 {
+			t.Errorf("learned %d sessions, want each of the 200 once", m.Sessions)
+		}
+
+		// A session split across nodes is scored on its whole journey, and
+		// both nodes score with the latest checkpoint within seconds.
+		evs := shopper{products: 6, cart: true}.events("esplit", time.Now())
+		sh.send(a, "visitor-split", "session-split", evs[:4])
+		sh.send(b, "visitor-split", "session-split", evs[4:])
+		p := sh.predictions(a, "session-split")
+		if p.Events != len(evs) || len(p.History) != len(evs) {
+			t.Errorf("split session: %d events, %d points, want %d", p.Events, len(p.History), len(evs))
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for i := 0; ; i++ {
+			latest := sh.model(a).Version
+			id := fmt.Sprintf("session-latest-%d", i)
+			sh.send(b, "visitor-latest", id, shopper{products: 2}.events(fmt.Sprintf("elatest-%d", i), time.Now()))
+			if got := sh.predictions(a, id).ModelVersion; got == latest {
+				break
+			} else if time.Now().After(deadline) {
+				t.Fatalf("node b scores with model %d, latest is %d", got, latest)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+
+		// Exactly one node trains; stop it, and the other takes the lease
+		// over and learning goes on.
+		org := sh.tf.Org.ID
+		leader, follower := a, b
+		if b.App.Trainer.Leads(org) {
+			leader, follower = b, a
+		}
+		if !leader.App.Trainer.Leads(org) || follower.App.Trainer.Leads(org) {
+			t.Fatalf("leases: a leads %v, b leads %v", a.App.Trainer.Leads(org), b.App.Trainer.Leads(org))
+		}
+		leader.stop()
+		before := sh.model(follower).Sessions
+		sh.visit(follower, follower, 3, 50)
+		sh.waitSessions(follower, before+50)
+		if !follower.App.Trainer.Leads(org) {
+			t.Error("the remaining node learned without holding the lease")
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/presage-dev/presage/internal/outcome"
@@ -57,6 +58,8 @@ type Trainer struct {
 	store Store
 	opt   TrainerOptions
 	orgs  map[string]*orgTrainer
+	mu    sync.Mutex
+	leads map[string]bool // organizations whose lease this node held at its latest pass
 }
 
 type orgTrainer struct {
@@ -105,7 +108,21 @@ func NewTrainer(store Store, opt TrainerOptions) *Trainer {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Trainer{store: store, opt: opt, orgs: map[string]*orgTrainer{}}
+	return &Trainer{store: store, opt: opt, orgs: map[string]*orgTrainer{}, leads: map[string]bool{}}
+}
+
+// Leads reports whether this node held orgID's trainer lease at its latest
+// pass.
+func (t *Trainer) Leads(orgID string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.leads[orgID]
+}
+
+func (t *Trainer) setLead(orgID string, held bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.leads[orgID] = held
 }
 
 // Holder is the name this trainer uses in leases.
@@ -138,6 +155,7 @@ func (t *Trainer) shutdown() {
 		if err := t.save(ctx, orgID, ot, true); err != nil {
 			t.opt.Logger.WarnContext(ctx, "final checkpoint failed", "org", orgID, "err", err)
 		}
+		t.setLead(orgID, false)
 		if err := t.store.ReleaseLease(ctx, leaseName(orgID), t.opt.Holder); err != nil {
 			t.opt.Logger.WarnContext(ctx, "release trainer lease", "org", orgID, "err", err)
 		}
@@ -163,6 +181,7 @@ func (t *Trainer) Step(ctx context.Context, force bool) (bool, error) {
 			errs = append(errs, fmt.Errorf("train %s: lease: %w", orgID, err))
 			continue
 		}
+		t.setLead(orgID, held)
 		if !held {
 			delete(t.orgs, orgID) // another node trains it; our copy goes stale
 			continue
