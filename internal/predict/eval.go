@@ -17,6 +17,11 @@ type EvalOptions struct {
 	Seed   uint64 // fold assignment and training order
 	Epochs int    // passes over the training data (default 4)
 	Params FTRLParams
+	// Learner is "ftrl" (the default, what the server runs), "gbt"
+	// (gradient-boosted trees on the same feature vectors) or "blend" (the
+	// mean of both log-odds).
+	Learner string
+	GBT     GBTParams
 	// OnlyFolds, when positive, evaluates only the first OnlyFolds folds of
 	// the main variant and skips the others (for quick tests).
 	OnlyFolds int
@@ -32,7 +37,23 @@ func (o *EvalOptions) defaults() {
 	if o.Params == (FTRLParams{}) {
 		o.Params = DefaultFTRLParams()
 	}
+	if o.Learner == "" {
+		o.Learner = "ftrl"
+	}
+	if o.GBT == (GBTParams{}) {
+		o.GBT = DefaultGBTParams()
+	}
 }
+
+// scorer is a trained model.
+type scorer interface{ Predict(x []Feature) float64 }
+
+type blend struct {
+	a *FTRL
+	b *GBT
+}
+
+func (m blend) Predict(x []Feature) float64 { return sigmoid((m.a.Logit(x) + m.b.Logit(x)) / 2) }
 
 // Result is the evaluation of one variant.
 type Result struct {
@@ -52,7 +73,7 @@ type Report struct {
 	NoPageValues    Result // the same without the page-value metric
 	TimeSplit       Result // train Feb–Oct, test Nov–Dec
 	TimeSplitNoPV   Result
-	TrainPerSecond  float64 // FTRL updates per second during the evaluation
+	TrainPerSecond  float64 // training examples per second (FTRL updates; examples per GBT fit)
 	Elapsed         time.Duration
 }
 
@@ -81,19 +102,39 @@ type evaluator struct {
 	busy    time.Duration
 }
 
-func (ev *evaluator) train(d *dataset, idx []int, rng *rand.Rand) *FTRL {
-	m, _ := NewFTRL(ev.opt.Params)
-	order := append([]int(nil), idx...)
+func (ev *evaluator) train(d *dataset, idx []int, rng *rand.Rand) scorer {
 	t0 := time.Now()
-	for range ev.opt.Epochs {
-		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-		for _, i := range order {
-			m.Update(d.x[i], d.y[i])
+	defer func() { ev.busy += time.Since(t0) }()
+	var f *FTRL
+	if ev.opt.Learner != "gbt" {
+		f, _ = NewFTRL(ev.opt.Params)
+		order := append([]int(nil), idx...)
+		for range ev.opt.Epochs {
+			rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+			for _, i := range order {
+				f.Update(d.x[i], d.y[i])
+			}
+		}
+		ev.updates += int64(ev.opt.Epochs * len(order))
+		if ev.opt.Learner == "ftrl" {
+			return f
 		}
 	}
-	ev.busy += time.Since(t0)
-	ev.updates += int64(ev.opt.Epochs * len(order))
-	return m
+	xs, ys := make([][]Feature, len(idx)), make([]bool, len(idx))
+	for j, i := range idx {
+		xs[j], ys[j] = d.x[i], d.y[i]
+	}
+	p := ev.opt.GBT
+	p.Seed = rng.Uint64()
+	g, err := TrainGBT(xs, ys, p)
+	if err != nil {
+		panic(err) // parameters were validated
+	}
+	ev.updates += int64(len(idx))
+	if f == nil {
+		return g
+	}
+	return blend{f, g}
 }
 
 // stratified assigns each index to one of k folds, keeping the outcome rate.
@@ -199,6 +240,14 @@ func EvalUCI(r io.Reader, opt EvalOptions) (Report, error) {
 	if err := opt.Params.validate(); err != nil {
 		return Report{}, err
 	}
+	if err := opt.GBT.validate(); err != nil {
+		return Report{}, err
+	}
+	switch opt.Learner {
+	case "ftrl", "gbt", "blend":
+	default:
+		return Report{}, fmt.Errorf("predict: unknown learner %q (ftrl, gbt or blend)", opt.Learner)
+	}
 	if opt.Folds < 2 || opt.Epochs < 1 {
 		return Report{}, fmt.Errorf("predict: need at least 2 folds and 1 epoch")
 	}
@@ -261,8 +310,19 @@ func (r Report) String() string {
 	o := r.Options
 	fmt.Fprintf(&b, "UCI Online Shoppers Purchasing Intention: %d sessions, %d purchases (%.2f%%)\n",
 		r.Rows, r.Positives, 100*float64(r.Positives)/float64(max(r.Rows, 1)))
-	fmt.Fprintf(&b, "FTRL-Proximal LR, alpha=%g beta=%g L1=%g L2=%g, 2^%d weights, %d epochs, seed %d\n",
-		o.Params.Alpha, o.Params.Beta, o.Params.L1, o.Params.L2, o.Params.Bits, o.Epochs, o.Seed)
+	g := o.GBT
+	gbt := fmt.Sprintf("gradient-boosted trees, %d trees of depth %d, learning rate %g, lambda %g, subsample %g, colsample %g",
+		g.Trees, g.Depth, g.LearningRate, g.Lambda, g.Subsample, g.ColSample)
+	ftrl := fmt.Sprintf("FTRL-Proximal LR, alpha=%g beta=%g L1=%g L2=%g, 2^%d weights, %d epochs",
+		o.Params.Alpha, o.Params.Beta, o.Params.L1, o.Params.L2, o.Params.Bits, o.Epochs)
+	switch o.Learner {
+	case "gbt":
+		fmt.Fprintf(&b, "learner gbt: %s, seed %d\n", gbt, o.Seed)
+	case "blend":
+		fmt.Fprintf(&b, "learner blend (mean log-odds): %s; %s, seed %d\n", ftrl, gbt, o.Seed)
+	default:
+		fmt.Fprintf(&b, "learner ftrl: %s, seed %d\n", ftrl, o.Seed)
+	}
 	fmt.Fprintf(&b, "ROC-AUC %.3f\n", r.CV.AUC)
 	fmt.Fprintf(&b, "\n%-34s %-15s %-15s %-15s %-15s %8s %8s %8s %8s\n", "variant", "ROC-AUC", "AP", "F1", "accuracy",
 		"logloss", "Brier", "ECE", "ECE/Platt")
@@ -299,7 +359,8 @@ func (r Report) String() string {
 }
 
 // RunEvalCLI runs `presage eval --uci FILE [--folds 10] [--seed N] [--epochs 4]
-// [--alpha A --beta B --l1 L1 --l2 L2 --bits N]`.
+// [--alpha A --beta B --l1 L1 --l2 L2 --bits N] [--learner ftrl|gbt|blend
+// --trees N --depth N --lr R]`.
 func RunEvalCLI(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -313,6 +374,11 @@ func RunEvalCLI(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&p.L1, "l1", p.L1, "FTRL L1")
 	fs.Float64Var(&p.L2, "l2", p.L2, "FTRL L2")
 	fs.UintVar(&p.Bits, "bits", p.Bits, "log2 of the number of hashed weights")
+	learner := fs.String("learner", "ftrl", "ftrl (what the server runs), gbt or blend")
+	g := DefaultGBTParams()
+	fs.IntVar(&g.Trees, "trees", g.Trees, "GBT trees")
+	fs.IntVar(&g.Depth, "depth", g.Depth, "GBT tree depth")
+	fs.Float64Var(&g.LearningRate, "lr", g.LearningRate, "GBT learning rate")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -325,7 +391,8 @@ func RunEvalCLI(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("eval: %w", err)
 	}
 	defer f.Close()
-	rep, err := EvalUCI(f, EvalOptions{Folds: *folds, Seed: *seed, Epochs: *epochs, Params: p})
+	rep, err := EvalUCI(f, EvalOptions{Folds: *folds, Seed: *seed, Epochs: *epochs, Params: p,
+		Learner: *learner, GBT: g})
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}

@@ -57,6 +57,13 @@ type AttrSpec struct {
 	Mean bool
 	// Cross makes the attribute's bin join the pairwise crosses.
 	Cross bool
+	// Gate makes the attribute split the model in two: every feature but
+	// the crosses is also emitted crossed with whether the value is above
+	// Edges[0] (numeric) or with the value (categorical), so the model
+	// learns separate weights on each side on top of the shared ones. At
+	// most one attribute should gate (the first valid one wins); nothing is
+	// gated while the attribute is missing.
+	Gate bool
 }
 
 // FeatureConfig chooses the features of one organization.
@@ -64,11 +71,15 @@ type FeatureConfig struct {
 	Attrs   []AttrSpec
 	NGram   int  // longest n-gram of page types, 1–3
 	Crosses bool // pairwise crosses of the key categorical features
+	// CrossPageTypes makes each page type's views bucket join the crosses.
+	CrossPageTypes bool
 }
 
 // DefaultFeatureConfig is the configuration for a site with no selected
 // attributes.
-func DefaultFeatureConfig() FeatureConfig { return FeatureConfig{NGram: 3, Crosses: true} }
+func DefaultFeatureConfig() FeatureConfig {
+	return FeatureConfig{NGram: 3, Crosses: true, CrossPageTypes: true}
+}
 
 const (
 	maxPageTypes = 8   // page types tracked separately; later ones share "other"
@@ -450,6 +461,8 @@ func (s *Session) Features(at time.Time, dst []Feature) []Feature {
 			nc++
 		}
 	}
+	start := len(f.dst)
+	var gate uint64
 	f.add(newHash("bias"), 1)
 
 	for i, c := range s.types {
@@ -481,7 +494,9 @@ func (s *Session) Features(at time.Time, dst []Feature) []Feature {
 		f.add(newHash("pt.n").u64(p.h), math.Log1p(float64(p.count)))
 		b := newHash("pt.nb").u64(p.h).int(countBucket(int(p.count)))
 		f.add(b, 1)
-		slot(b)
+		if s.cfg.CrossPageTypes {
+			slot(b)
+		}
 		f.add(newHash("pt.d").u64(p.h), math.Log1p(d.Seconds()))
 		f.add(newHash("pt.db").u64(p.h).int(secondsBucket(d)), 1)
 		f.add(newHash("pt.avg").u64(p.h).int(secondsBucket(d/time.Duration(p.count))), 1)
@@ -561,10 +576,16 @@ func (s *Session) Features(at time.Time, dst []Feature) []Feature {
 		var h hasher
 		if spec.Edges != nil {
 			v := st.sum / float64(st.n)
+			if spec.Gate && gate == 0 {
+				gate = uint64(name.str("\x00gate").int(numBin(v, spec.Edges[:1])))
+			}
 			h = name.int(numBin(v, spec.Edges))
 			f.add(name.str("\x00value"), math.Log1p(math.Max(v, 0)))
 		} else {
 			h = name.u64(st.catH)
+			if spec.Gate && gate == 0 {
+				gate = uint64(name.str("\x00gate").u64(st.catH))
+			}
 		}
 		f.add(h, 1)
 		if spec.Cross {
@@ -572,6 +593,13 @@ func (s *Session) Features(at time.Time, dst []Feature) []Feature {
 		}
 	}
 
+	if gate != 0 { // the gated copies of every feature so far
+		n := len(f.dst)
+		for i := start; i < n; i++ {
+			x := f.dst[i]
+			f.dst = append(f.dst, Feature{Index: uint32(hasher(gate).u64(uint64(x.Index)).mix()), Value: x.Value})
+		}
+	}
 	if s.cfg.Crosses {
 		for i := 0; i < nc; i++ {
 			for j := i + 1; j < nc; j++ {

@@ -229,7 +229,8 @@ func TestFeaturesNoLeakage(t *testing.T) {
 			at = at.Add(time.Duration(rng.IntN(120)) * time.Second)
 			ev = append(ev, Event{Type: types[rng.IntN(len(types))], Name: []string{"a", "b"}[rng.IntN(2)],
 				Path: []string{"/", "/product/1", "/cart", "/blog/x"}[rng.IntN(4)], OccurredAt: at,
-				Attributes: map[string]any{AttrPageValue: rng.Float64() * 50, AttrRegion: rng.IntN(3)},
+				// Page values of 0 and above: the page-value gate flips within a session.
+				Attributes: map[string]any{AttrPageValue: max(0, rng.Float64()*50-20), AttrRegion: rng.IntN(3)},
 				Context:    presage.Enrichment{Browser: "Firefox", Device: "desktop"}})
 		}
 		return ev
@@ -276,6 +277,52 @@ func TestFeaturesNoLeakage(t *testing.T) {
 	neg.Revenue = false
 	if !reflect.DeepEqual(JourneyFeatures(&cfg, row.Journey(), nil), JourneyFeatures(&cfg, neg.Journey(), nil)) {
 		t.Fatal("the Revenue label changes the features")
+	}
+}
+
+// TestGateCopiesFeatures checks AttrSpec.Gate: no gated copies while the
+// attribute is missing, then one copy of every non-cross feature whose
+// index depends on the side of the gate.
+func TestGateCopiesFeatures(t *testing.T) {
+	cfg := UCIFeatureConfig(true)
+	plain := UCIFeatureConfig(true)
+	for i := range plain.Attrs {
+		plain.Attrs[i].Gate = false
+	}
+	at := time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
+	feats := func(c *FeatureConfig, attrs map[string]any) []Feature {
+		s := NewSession(c, History{Kind: VisitorNew})
+		s.Add(Event{Type: presage.EventPageview, Path: "/product/1", OccurredAt: at, Attributes: attrs})
+		return s.Features(at, nil)
+	}
+	none := map[string]any{AttrExitRate: 0.02}
+	if a, b := feats(&cfg, none), feats(&plain, none); !reflect.DeepEqual(a, b) {
+		t.Fatalf("missing gate attribute: %d features, want the %d ungated ones", len(a), len(b))
+	}
+	zero, pos := map[string]any{AttrPageValue: 0.0}, map[string]any{AttrPageValue: 12.0}
+	fz, fp, pz := feats(&cfg, zero), feats(&cfg, pos), feats(&plain, zero)
+	if len(fz) != len(fp) || len(fz) <= len(pz) || len(fz) >= 2*len(pz) {
+		t.Fatalf("gated %d/%d features, ungated %d", len(fz), len(fp), len(pz))
+	}
+	in := func(fs []Feature, idx uint32) bool {
+		for _, f := range fs {
+			if f.Index == idx {
+				return true
+			}
+		}
+		return false
+	}
+	gated, shared := 0, 0
+	for _, f := range fz {
+		if !in(pz, f.Index) {
+			gated++
+			if in(fp, f.Index) {
+				shared++
+			}
+		}
+	}
+	if gated != len(fz)-len(pz) || shared != 0 {
+		t.Fatalf("%d gated features (want %d), %d of them the same on both sides of the gate", gated, len(fz)-len(pz), shared)
 	}
 }
 
@@ -360,6 +407,12 @@ func TestEvalUCIOneFold(t *testing.T) {
 		t.Fatalf("report lacks the ROC-AUC line:\n%s", rep)
 	}
 	t.Logf("one fold: ROC-AUC %.3f AP %.3f F1 %.3f accuracy %.3f", rep.CV.AUC, rep.CV.AP, rep.CV.F1, rep.CV.Accuracy)
+}
+
+func TestEvalUCIRejectsUnknownLearner(t *testing.T) {
+	if _, err := EvalUCI(strings.NewReader(""), EvalOptions{Learner: "svm"}); err == nil {
+		t.Fatal("unknown learner accepted")
+	}
 }
 
 func TestRunEvalCLIRequiresFile(t *testing.T) {

@@ -338,8 +338,9 @@ func UCIRowFromJourney(j Journey) (UCIRow, error) {
 	return r, nil
 }
 
-// UCIFeatureConfig selects the UCI session attributes; withPageValues=false
-// leaves out the page-value metric (partly computed from the purchases).
+// UCIFeatureConfig selects the UCI session attributes, the analogue of an
+// organization's selected attributes; withPageValues=false leaves out the
+// page-value metric (partly computed from the purchases).
 func UCIFeatureConfig(withPageValues bool) FeatureConfig {
 	cfg := DefaultFeatureConfig()
 	cfg.Attrs = []AttrSpec{
@@ -350,9 +351,14 @@ func UCIFeatureConfig(withPageValues bool) FeatureConfig {
 		{Name: AttrTrafficType, Cross: true},
 	}
 	if withPageValues {
+		// Page value gates the model: sessions that reached a page which
+		// preceded purchases (value > 0) get their own weights.
 		cfg.Attrs = append(cfg.Attrs, AttrSpec{Name: AttrPageValue,
-			Edges: []float64{0, 2, 5, 8, 12, 16, 20, 25, 30, 40, 55, 75, 100, 150}, Mean: true, Cross: true})
+			Edges: []float64{0, 2, 5, 8, 12, 16, 20, 25, 30, 40, 55, 75, 100, 150}, Mean: true, Cross: true, Gate: true})
 	}
+	// With three page types whose counts are features of their own, their
+	// view buckets in the crosses only add noise (measured: docs/prediction.md).
+	cfg.CrossPageTypes = false
 	return cfg
 }
 
