@@ -201,11 +201,11 @@ func TestPrepareSessionHistoryAndLabels(t *testing.T) {
 		moments [][]Feature
 		truth   float64
 	}{
-		{prepared[0][0], true, s1.Events[4].OccurredAt, Moments(&cfg, newHist, evs(s1), 4), 0.6},
+		{prepared[0][0], true, s1.End.Add(EvalSessionTimeout), Moments(&cfg, newHist, evs(s1), 4), 0.6},
 		{prepared[0][1], false, s1.End.Add(EvalSessionTimeout), Moments(&cfg, newHist, evs(s1), 5), math.NaN()},
 		// s2's truth names no outcome: it is the first one's.
 		{prepared[1][0], false, s2.End.Add(EvalSessionTimeout), Moments(&cfg, HistoryOf(VisitorHistory{}, "America/New_York"), evs(s2), 3), 0.02},
-		{prepared[1][1], true, s2.Events[2].OccurredAt, Moments(&cfg, HistoryOf(VisitorHistory{}, "America/New_York"), evs(s2), 2), math.NaN()},
+		{prepared[1][1], true, s2.End.Add(EvalSessionTimeout), Moments(&cfg, HistoryOf(VisitorHistory{}, "America/New_York"), evs(s2), 2), math.NaN()},
 		// s3: v1's second session; s1 achieved the purchase.
 		{prepared[2][0], false, s3.End.Add(EvalSessionTimeout), Moments(&cfg, HistoryOf(VisitorHistory{PastSessions: 1,
 			LastVisit: s1.End, Achieved: []string{"out_purchase"}}, "Europe/Paris"), evs(s3), 3), math.NaN()},

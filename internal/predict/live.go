@@ -108,32 +108,51 @@ func (s *Scorer) Score(ctx context.Context, w *collect.Write) (func(bool), error
 }
 
 // load rebuilds a session's state from the store: its stored events,
-// predictions and achievements, and its visitor's history.
+// predictions and achievements, and its visitor's history. Reads that do
+// not depend on each other run concurrently: scoring sits in the request's
+// latency, and most sessions it loads are new (two reads).
 func (s *Scorer) load(ctx context.Context, ls *liveSession, w *collect.Write) error {
+	var (
+		stored         presage.Session
+		vh             VisitorHistory
+		sessErr, vhErr error
+		wg             sync.WaitGroup
+	)
+	wg.Go(func() { stored, sessErr = s.store.GetSession(ctx, w.OrgID, w.Session.ID) })
+	wg.Go(func() {
+		vh, vhErr = s.store.VisitorHistory(ctx, w.OrgID, w.Session.VisitorID, w.Session.ID, w.Session.StartedAt)
+	})
+	wg.Wait()
 	started, tz := w.Session.StartedAt, w.Session.TimeZone
 	var events []presage.Event
 	var preds []presage.Prediction
 	var achs []presage.Achievement
-	stored, err := s.store.GetSession(ctx, w.OrgID, w.Session.ID)
 	switch {
-	case presage.IsNotFound(err): // a new session: nothing stored yet
-	case err != nil:
-		return fmt.Errorf("load session: %w", err)
+	case presage.IsNotFound(sessErr): // a new session: nothing stored yet
+	case sessErr != nil:
+		return fmt.Errorf("load session: %w", sessErr)
 	default:
-		started, tz = stored.StartedAt, stored.TimeZone
-		if events, err = s.store.SessionEvents(ctx, w.OrgID, w.Session.ID); err != nil {
-			return fmt.Errorf("load session events: %w", err)
+		var evErr, prErr, acErr error
+		if !stored.StartedAt.Equal(started) { // the history as of the session's true start
+			started = stored.StartedAt
+			wg.Go(func() { vh, vhErr = s.store.VisitorHistory(ctx, w.OrgID, w.Session.VisitorID, w.Session.ID, started) })
 		}
-		if preds, err = s.store.SessionPredictions(ctx, w.OrgID, w.Session.ID); err != nil {
-			return fmt.Errorf("load session predictions: %w", err)
-		}
-		if achs, err = s.store.SessionAchievements(ctx, w.OrgID, w.Session.ID); err != nil {
-			return fmt.Errorf("load session achievements: %w", err)
+		tz = stored.TimeZone
+		wg.Go(func() { events, evErr = s.store.SessionEvents(ctx, w.OrgID, w.Session.ID) })
+		wg.Go(func() { preds, prErr = s.store.SessionPredictions(ctx, w.OrgID, w.Session.ID) })
+		wg.Go(func() { achs, acErr = s.store.SessionAchievements(ctx, w.OrgID, w.Session.ID) })
+		wg.Wait()
+		switch {
+		case evErr != nil:
+			return fmt.Errorf("load session events: %w", evErr)
+		case prErr != nil:
+			return fmt.Errorf("load session predictions: %w", prErr)
+		case acErr != nil:
+			return fmt.Errorf("load session achievements: %w", acErr)
 		}
 	}
-	vh, err := s.store.VisitorHistory(ctx, w.OrgID, w.Session.VisitorID, w.Session.ID, started)
-	if err != nil {
-		return fmt.Errorf("load visitor history: %w", err)
+	if vhErr != nil {
+		return fmt.Errorf("load visitor history: %w", vhErr)
 	}
 	ls.state = NewSession(&s.opt.Features, HistoryOf(vh, tz))
 	ls.seen = make(map[string]struct{}, len(events)+len(w.Events))
@@ -217,8 +236,9 @@ func (s *Scorer) apply(ls *liveSession, w *collect.Write, snap *orgModels) []Cha
 		if !ok {
 			continue
 		}
+		// The write shares the history's backing array: the session stays
+		// locked until the write has committed, so nothing appends meanwhile.
 		pr := *ls.preds[o.id]
-		pr.History = append([]presage.ProbabilityPoint(nil), pr.History...)
 		w.Predictions = append(w.Predictions, pr)
 		changes = append(changes, Change{OrgID: w.OrgID, SessionID: pr.SessionID, VisitorID: pr.VisitorID,
 			OutcomeID: pr.OutcomeID, Probability: pr.Probability, Previous: prev, MaxProbability: pr.MaxProbability,
