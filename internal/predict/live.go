@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
@@ -37,6 +38,10 @@ type Scorer struct {
 	opt      ScorerOptions
 	models   *modelCache
 	sessions *sessionCache
+	// cpu admits at most GOMAXPROCS-1 requests into scoring at once, so
+	// scoring never takes every core from the commit path (SQLite's single
+	// writer is pure Go and CPU-bound).
+	cpu chan struct{}
 }
 
 // NewScorer returns a scorer reading outcomes, models and journeys from store.
@@ -54,7 +59,7 @@ func NewScorer(store Store, opt ScorerOptions) *Scorer {
 		opt.Now = time.Now
 	}
 	return &Scorer{store: store, opt: opt, models: newModelCache(store, opt.Refresh, opt.Now),
-		sessions: newSessionCache(opt.MaxSessions)}
+		sessions: newSessionCache(opt.MaxSessions), cpu: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1))}
 }
 
 // liveSession is the scoring state of one session.
@@ -98,7 +103,9 @@ func (s *Scorer) Score(ctx context.Context, w *collect.Write) (func(bool), error
 			return nil, err
 		}
 	}
+	s.cpu <- struct{}{}
 	changes := s.apply(ls, w, snap)
+	<-s.cpu
 	return func(committed bool) {
 		release(committed)
 		if committed && s.opt.Publisher != nil && len(changes) > 0 {

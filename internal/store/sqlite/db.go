@@ -131,8 +131,8 @@ func (db *DB) Close() error {
 }
 
 // readStmt returns query prepared on the read pool, preparing it on first
-// use. It is for the few reads on the request path (the consent gate's), which
-// would otherwise be compiled again at every call.
+// use. It is for the few reads on the request path (the consent gate's and
+// live scoring's), which would otherwise be compiled again at every call.
 func (db *DB) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	db.mu.Lock()
 	defer db.mu.Unlock()
@@ -145,6 +145,25 @@ func (db *DB) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	}
 	db.rstmts[query] = s
 	return s, nil
+}
+
+// hotQuery runs a read on the request path (consent gate, live scoring)
+// with its statement prepared once.
+func (db *DB) hotQuery(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	stmt, err := db.readStmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return stmt.QueryContext(ctx, args...)
+}
+
+// hotQueryRow is hotQuery for one row.
+func (db *DB) hotQueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	stmt, err := db.readStmt(ctx, query)
+	if err != nil {
+		return db.read.QueryRowContext(ctx, query, args...) // reports the same error
+	}
+	return stmt.QueryRowContext(ctx, args...)
 }
 
 // writeTx runs fn in one immediate transaction on the write connection.

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -15,7 +14,7 @@ import (
 
 // SessionEvents returns every event of orgID's session in Seq order.
 func (db *DB) SessionEvents(ctx context.Context, orgID, sessionID string) ([]presage.Event, error) {
-	rows, err := db.read.QueryContext(ctx, eventSelect+` WHERE org_id = ? AND session_id = ? ORDER BY seq`, orgID, sessionID)
+	rows, err := db.hotQuery(ctx, eventSelect+` WHERE org_id = ? AND session_id = ? ORDER BY seq`, orgID, sessionID)
 	evs, err := scanAll(rows, err, scanEvent)
 	if err != nil {
 		return nil, fmt.Errorf("session events: %w", err)
@@ -24,29 +23,38 @@ func (db *DB) SessionEvents(ctx context.Context, orgID, sessionID string) ([]pre
 }
 
 // VisitorHistory summarizes visitorID's sessions but exceptSessionID that
-// started before before, in one statement (one snapshot).
+// started before before. It runs on the request path for every new
+// session, so it asks for achievements only when there are earlier sessions
+// (most visitors are new).
 func (db *DB) VisitorHistory(ctx context.Context, orgID, visitorID, exceptSessionID string, before time.Time) (predict.VisitorHistory, error) {
 	var h predict.VisitorHistory
 	var last sql.NullInt64
-	var achieved string
-	err := db.read.QueryRowContext(ctx, `WITH past AS (
-			SELECT id, last_event_at FROM sessions
-			WHERE org_id = ?1 AND visitor_id = ?2 AND id <> ?3 AND started_at < ?4)
-		SELECT (SELECT COUNT(*) FROM past), (SELECT MIN(MAX(last_event_at), ?4) FROM past),
-			(SELECT json_group_array(outcome_id) FROM (SELECT DISTINCT a.outcome_id
-				FROM past JOIN achievements a ON a.org_id = ?1 AND a.session_id = past.id AND a.achieved_at < ?4))`,
-		orgID, visitorID, exceptSessionID, ms(before)).Scan(&h.PastSessions, &last, &achieved)
-	if err != nil {
+	const past = ` WHERE s.org_id = ?1 AND s.visitor_id = ?2 AND s.id <> ?3 AND s.started_at < ?4`
+	if err := db.hotQueryRow(ctx, `SELECT COUNT(*), MAX(s.last_event_at) FROM sessions s`+past,
+		orgID, visitorID, exceptSessionID, ms(before)).Scan(&h.PastSessions, &last); err != nil {
 		return predict.VisitorHistory{}, fmt.Errorf("visitor history: %w", err)
 	}
-	if err := json.Unmarshal([]byte(achieved), &h.Achieved); err != nil {
-		return predict.VisitorHistory{}, fmt.Errorf("visitor history: decode outcomes: %w", err)
+	if h.PastSessions == 0 {
+		return h, nil
 	}
-	if len(h.Achieved) == 0 {
-		h.Achieved = nil
-	}
-	slices.Sort(h.Achieved)
 	h.LastVisit = fromNullMS(last)
+	if cut := fromMS(ms(before)); h.LastVisit.After(cut) { // as known when the session started
+		h.LastVisit = cut
+	}
+	rows, err := db.hotQuery(ctx, `SELECT DISTINCT a.outcome_id FROM sessions s
+		JOIN achievements a ON a.org_id = s.org_id AND a.session_id = s.id`+past+` AND a.achieved_at < ?4`,
+		orgID, visitorID, exceptSessionID, ms(before))
+	achieved, err := scanAll(rows, err, func(sc scanner) (string, error) {
+		var id string
+		return id, sc.Scan(&id)
+	})
+	if err != nil {
+		return predict.VisitorHistory{}, fmt.Errorf("visitor history: achievements: %w", err)
+	}
+	if len(achieved) > 0 {
+		slices.Sort(achieved)
+		h.Achieved = achieved
+	}
 	return h, nil
 }
 
@@ -56,7 +64,7 @@ const predictionColumns = `org_id, session_id, visitor_id, outcome_id, probabili
 // SessionPredictions returns the stored predictions of orgID's session, by
 // outcome id.
 func (db *DB) SessionPredictions(ctx context.Context, orgID, sessionID string) ([]presage.Prediction, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+predictionColumns+` FROM predictions
+	rows, err := db.hotQuery(ctx, `SELECT `+predictionColumns+` FROM predictions
 		WHERE org_id = ? AND session_id = ? ORDER BY outcome_id`, orgID, sessionID)
 	out, err := scanAll(rows, err, scanPrediction)
 	if err != nil {
@@ -84,7 +92,7 @@ func scanPrediction(s scanner) (presage.Prediction, error) {
 // SessionAchievements returns the achievements of orgID's session, oldest
 // first.
 func (db *DB) SessionAchievements(ctx context.Context, orgID, sessionID string) ([]presage.Achievement, error) {
-	rows, err := db.read.QueryContext(ctx, achievementSelect+` WHERE a.org_id = ? AND a.session_id = ?
+	rows, err := db.hotQuery(ctx, achievementSelect+` WHERE a.org_id = ? AND a.session_id = ?
 		ORDER BY a.achieved_at, a.outcome_id`, orgID, sessionID)
 	out, err := scanAll(rows, err, scanAchievement)
 	if err != nil {

@@ -14,7 +14,7 @@ const sessionColumns = `s.org_id, s.id, s.visitor_id, s.started_at, s.last_event
 
 // GetSession returns orgID's session id.
 func (db *DB) GetSession(ctx context.Context, orgID, id string) (presage.Session, error) {
-	row := db.read.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions s WHERE s.org_id = ? AND s.id = ?`, orgID, id)
+	row := db.hotQueryRow(ctx, `SELECT `+sessionColumns+` FROM sessions s WHERE s.org_id = ? AND s.id = ?`, orgID, id)
 	s, err := scanSession(row)
 	if err != nil {
 		return presage.Session{}, fmt.Errorf("get session: %w", notFound(err))

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,28 +35,39 @@ func DecodeCondition(s string) (presage.Condition, error) {
 }
 
 // EncodeHistory returns the stored text of a prediction's history: its last
-// presage.MaxPredictionHistory points, times in UTC to the millisecond (the
-// precision every stored time has), as a JSON array (never null).
+// presage.MaxPredictionHistory points as a compact JSON array of
+// [unix milliseconds, probability to 6 significant digits] pairs (never
+// null). It is written with every scored batch inside the ingestion
+// transaction, so its size is the cost: about 22 bytes a point.
 func EncodeHistory(h []presage.ProbabilityPoint) (string, error) {
 	h = h[max(0, len(h)-presage.MaxPredictionHistory):]
-	out := make([]presage.ProbabilityPoint, len(h))
+	b := make([]byte, 0, 2+len(h)*24)
+	b = append(b, '[')
 	for i, pt := range h {
 		if !Finite(pt.Probability) {
 			return "", fmt.Errorf("history point %d: probability is not a finite number", i)
 		}
-		out[i] = presage.ProbabilityPoint{At: ms(pt.At), Probability: pt.Probability}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		b = strconv.AppendInt(b, pt.At.UnixMilli(), 10)
+		b = append(b, ',')
+		b = strconv.AppendFloat(b, pt.Probability, 'g', 6, 64)
+		b = append(b, ']')
 	}
-	return rowjson.Encode(out)
+	return string(append(b, ']')), nil
 }
 
 // DecodeHistory parses a stored history.
 func DecodeHistory(s string) ([]presage.ProbabilityPoint, error) {
-	var h []presage.ProbabilityPoint
-	if err := json.Unmarshal([]byte(s), &h); err != nil {
+	var raw [][2]float64 // milliseconds are exact in a float64 until the year 287396
+	if err := json.Unmarshal([]byte(s), &raw); err != nil {
 		return nil, fmt.Errorf("decode prediction history: %w", err)
 	}
-	for i := range h {
-		h[i].At = h[i].At.UTC()
+	h := make([]presage.ProbabilityPoint, len(raw))
+	for i, r := range raw {
+		h[i] = presage.ProbabilityPoint{At: time.UnixMilli(int64(r[0])).UTC(), Probability: r[1]}
 	}
 	return h, nil
 }

@@ -30,7 +30,7 @@ func TestHistoryRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if text != `[{"at":"2026-11-29T10:00:00.987Z","p":0.25}]` {
+	if text != `[[1795946400987,0.25]]` {
 		t.Fatalf("encoded %s", text)
 	}
 	h, err := DecodeHistory(text)
