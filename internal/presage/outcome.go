@@ -102,7 +102,7 @@ type ProbabilityPoint struct {
 
 // MaxPredictionHistory caps the points kept per session and outcome; older
 // points are dropped first (the maximum is kept separately).
-const MaxPredictionHistory = 100
+const MaxPredictionHistory = 64
 
 // Prediction is the live probability that a session achieves an outcome.
 type Prediction struct {
