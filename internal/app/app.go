@@ -201,6 +201,9 @@ func (a *App) Prepare(ctx context.Context, ln net.Listener) (http.Handler, error
 			return nil, fmt.Errorf("prepare demo: %w", err)
 		}
 		a.Demo = d
+		if err := a.ensureDemoOutcomes(ctx, d.Org.ID); err != nil {
+			return nil, fmt.Errorf("prepare demo: %w", err)
+		}
 		demoHandler = demo.Handler(demo.Config{SiteKey: d.Org.SiteKey})
 	}
 	return a.handler(demoHandler), nil

@@ -311,3 +311,54 @@ func deref(f *float64) float64 {
 	}
 	return *f
 }
+
+// TestDemoScoresOutcomes: the demo shop comes with outcomes, so a visitor
+// adding a product is an achievement with its price, and every session is
+// scored from its first event, with zero configuration.
+func TestDemoScoresOutcomes(t *testing.T) {
+	n := startNode(t, Config{DataDir: t.TempDir()})
+	demo := n.App.Demo
+	var outs listBody[struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	}]
+	if code := n.call(http.MethodGet, "/api/v1/outcomes", demo.Key, nil, nil, &outs); code != http.StatusOK || len(outs.Data) != 2 {
+		t.Fatalf("demo outcomes: %d %+v", code, outs)
+	}
+	// The demo bases analytics on consent: the visitor grants it first.
+	demoTenant := tenantFixture{Org: demo.Org, Key: demo.Key}
+	if code, _, p := decide(t, n, demoTenant, map[string]any{"visitorId": "visitor-demo-1", "action": "grant",
+		"purposes": []string{"analytics"}, "notice": 1}, nil); code != http.StatusOK {
+		t.Fatalf("grant: %d %+v", code, p)
+	}
+	body := map[string]any{"visitorId": "visitor-demo-1", "sessionId": "session-demo-1", "events": []map[string]any{
+		{"id": "evt-demo-0001", "type": "pageview", "ts": time.Now().UnixMilli(), "url": "http://127.0.0.1/demo/products/tent"},
+		{"id": "evt-demo-0002", "type": "custom", "name": "product_added", "ts": time.Now().UnixMilli(),
+			"url": "http://127.0.0.1/demo/products/tent", "attributes": map[string]any{"price": 129.5}},
+	}}
+	var problem problemBody
+	if code := n.call(http.MethodPost, "/api/v1/events", demo.Key, body, nil, &problem); code/100 != 2 {
+		t.Fatalf("server-side events: %d %+v", code, problem)
+	}
+	var achs listBody[struct {
+		OutcomeID string   `json:"outcomeId"`
+		Value     *float64 `json:"value"`
+	}]
+	if code := n.call(http.MethodGet, "/api/v1/sessions/session-demo-1/achievements", demo.Key, nil, nil, &achs); code != http.StatusOK ||
+		len(achs.Data) != 1 || achs.Data[0].Value == nil || *achs.Data[0].Value != 129.5 {
+		t.Fatalf("achievements: %d %+v", code, achs)
+	}
+	var preds listBody[predictionBody]
+	if code := n.call(http.MethodGet, "/api/v1/sessions/session-demo-1/predictions", demo.Key, nil, nil, &preds); code != http.StatusOK || len(preds.Data) != 2 {
+		t.Fatalf("predictions: %d %+v", code, preds)
+	}
+	for _, p := range preds.Data {
+		if p.OutcomeID == achs.Data[0].OutcomeID {
+			if p.Events != 1 { // scored after the page view, not after the achieving event
+				t.Errorf("achieved outcome scored %d events, want 1", p.Events)
+			}
+		} else if p.Events != 2 {
+			t.Errorf("open outcome scored %d events, want 2", p.Events)
+		}
+	}
+}
