@@ -41,7 +41,7 @@ func TestPlanPredictions(t *testing.T) {
 	want := []row{
 		{"org_a", "s1", "visitor-s1", "out_x", 0.1, 0.1, 0, "[]"},
 		{"org_b", "s1", "visitor-s1", "out_a", 0.4, 0.4, 1, "[]"},
-		{"org_b", "s1", "visitor-s1", "out_x", 0.3, 0.9, 2, `[{"at":"2026-11-29T10:00:00.123Z","p":0.3}]`},
+		{"org_b", "s1", "visitor-s1", "out_x", 0.3, 0.9, 2, `[[1795946400123,0.3]]`},
 	}
 	if len(p.Predictions) != len(want) {
 		t.Fatalf("%d rows, want %d", len(p.Predictions), len(want))
@@ -66,10 +66,10 @@ func TestPlanHistoryKeepsTheLatestPoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Count(p.Predictions[0].History, `"at"`); got != presage.MaxPredictionHistory {
+	if got := strings.Count(p.Predictions[0].History, `[`) - 1; got != presage.MaxPredictionHistory {
 		t.Fatalf("%d points kept", got)
 	}
-	if !strings.HasPrefix(p.Predictions[0].History, `[{"at":"2026-11-29T10:00:05.123Z","p":0.005}`) {
+	if !strings.HasPrefix(p.Predictions[0].History, `[[1795946405123,0.005]`) {
 		t.Fatalf("history starts %.60s", p.Predictions[0].History)
 	}
 }
