@@ -28,7 +28,7 @@ type Store interface {
 	// ListOutcomes returns every outcome of orgID, oldest first (CreatedAt, ID).
 	ListOutcomes(ctx context.Context, orgID string) ([]presage.Outcome, error)
 	// DeleteOutcome deletes the outcome with its model, predictions,
-	// achievements and training labels, in one transaction.
+	// and achievements, in one transaction.
 	DeleteOutcome(ctx context.Context, orgID, id string) error
 	// ListAchievements lists achievements newest first (AchievedAt
 	// descending, then SessionID, then OutcomeID descending; Cursor.T and
