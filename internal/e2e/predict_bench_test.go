@@ -29,7 +29,7 @@ var benchOutcomes = [][]string{
 // and on (ten outcomes scored after every event), one after the other in
 // one run, and reports on/off as a ratio. Both cases first run the same
 // warm-up load; in "on" its sessions, ended after a 10 s session timeout,
-// train the models, so scoring reads real 2^20-weight models;
+// train the models, so scoring reads trained models of the default size;
 // the measurement starts once the trainer has learned every warm-up session
 // and, lasting less than the timeout, ends before any of its own sessions
 // do. What is measured is therefore the cost of scoring in the collector;

@@ -9,8 +9,8 @@ import (
 )
 
 // BenchmarkScore10Outcomes is the server's work per event: one session
-// update, its features, and predictions of 10 outcome models (2^20 weights
-// each, 80 MiB together, so lookups miss the cache as in production).
+// update, its features, and predictions of 10 outcome models (2^18 weights
+// each, 20 MiB together, so lookups miss the cache as in production).
 func BenchmarkScore10Outcomes(b *testing.B) {
 	cfg := UCIFeatureConfig(true)
 	models := make([]*FTRL, 10)

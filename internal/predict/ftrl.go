@@ -19,7 +19,7 @@ type FTRLParams struct {
 
 // DefaultFTRLParams are the parameters measured on the UCI data (docs/prediction.md).
 func DefaultFTRLParams() FTRLParams {
-	return FTRLParams{Alpha: 0.02, Beta: 1, L1: 0.5, L2: 5, Bits: 20}
+	return FTRLParams{Alpha: 0.02, Beta: 1, L1: 0.5, L2: 5, Bits: 18}
 }
 
 func (p FTRLParams) validate() error {

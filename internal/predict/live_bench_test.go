@@ -15,8 +15,8 @@ import (
 // BenchmarkLiveScore10Outcomes is the collector's scoring work per accepted
 // event as it runs in the server (Scorer.apply): the stored event reduced
 // for prediction, the session's feature state updated, ten outcome
-// conditions checked and ten 2^20-weight models (80 MiB together, so
-// lookups miss the cache) scored, with the predictions and their history
+// conditions checked and ten models of the default size (2^18 weights,
+// 20 MiB together, so lookups miss the cache) scored, with the predictions and their history
 // handed to the write. Session loading is a store read, measured end to end
 // by BenchmarkIngestPrediction instead.
 func BenchmarkLiveScore10Outcomes(b *testing.B) {
