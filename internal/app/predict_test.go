@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -361,4 +362,84 @@ func TestDemoScoresOutcomes(t *testing.T) {
 			t.Errorf("open outcome scored %d events, want 2", p.Events)
 		}
 	}
+}
+
+// TestTrainerFailoverLearnsEachSessionOnce: two trainers share one
+// database. The one holding the lease learns and checkpoints; when it stops
+// renewing, the other takes over from the checkpoint; the first, unaware,
+// cannot overwrite the newer model and drops its state. Every session is
+// learned exactly once across the handover.
+func TestTrainerFailoverLearnsEachSessionOnce(t *testing.T) {
+	engines(t, func(t *testing.T, cfg Config) {
+		cfg.NoTrainer = true // the test drives its own trainers
+		n := startNode(t, cfg)
+		sh := newShop(t, n, "Failover")
+		var now time.Time
+		clock := func() time.Time { return now }
+		opts := func(holder string) predict.TrainerOptions {
+			return predict.TrainerOptions{Holder: holder, SessionTimeout: time.Millisecond, LeaseTTL: 10 * time.Second,
+				CheckpointEvery: time.Hour, Now: clock}
+		}
+		a := predict.NewTrainer(n.App.Engine, opts("node-a"))
+		b := predict.NewTrainer(n.App.Engine, opts("node-b"))
+		step := func(tr *predict.Trainer, force bool) error {
+			t.Helper()
+			for {
+				worked, err := tr.Step(context.Background(), force)
+				if err != nil || !worked {
+					return err
+				}
+			}
+		}
+		learned := func() int64 { t.Helper(); return sh.model(n).Sessions }
+
+		sh.visit(n, n, 1, 30)
+		now = time.Now().Add(time.Second)
+		if err := step(a, true); err != nil {
+			t.Fatal(err)
+		}
+		if err := step(b, true); err != nil { // the lease is a's: b does nothing
+			t.Fatal(err)
+		}
+		if got := learned(); got != 30 || !a.Leads(sh.tf.Org.ID) || b.Leads(sh.tf.Org.ID) {
+			t.Fatalf("after a's pass: %d sessions learned, a leads %v, b leads %v", got, a.Leads(sh.tf.Org.ID), b.Leads(sh.tf.Org.ID))
+		}
+
+		// a learns new sessions but pauses past its lease before its next
+		// checkpoint (as a crash would lose them); b takes over from the
+		// checkpoint and learns them itself.
+		sh.visit(n, n, 2, 20)
+		now = now.Add(time.Second)
+		if err := step(a, false); err != nil {
+			t.Fatal(err)
+		}
+		if got := learned(); got != 30 {
+			t.Fatalf("a checkpointed early: %d sessions", got)
+		}
+		now = now.Add(time.Minute)
+		if err := step(b, true); err != nil {
+			t.Fatal(err)
+		}
+		if got := learned(); got != 50 || !b.Leads(sh.tf.Org.ID) {
+			t.Fatalf("after b took over: %d sessions learned, want 50", got)
+		}
+
+		// a wakes up with its unsaved learning: it cannot take the lease
+		// while b holds it, drops that state, and once b's lease expires it
+		// continues from b's checkpoint, learning nothing twice.
+		sh.visit(n, n, 3, 10)
+		if err := step(a, true); err != nil {
+			t.Fatal(err)
+		}
+		if got := learned(); got != 50 {
+			t.Fatalf("a learned while b held the lease: %d sessions", got)
+		}
+		now = now.Add(time.Minute)
+		if err := step(a, true); err != nil {
+			t.Fatal(err)
+		}
+		if got := learned(); got != 60 {
+			t.Fatalf("after a took the lease back: %d sessions learned, want 60 (each once)", got)
+		}
+	})
 }
