@@ -127,6 +127,9 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if trainerOpt.Logger == nil {
 		trainerOpt.Logger = cfg.Logger
 	}
+	if trainerOpt.Metrics == nil {
+		trainerOpt.Metrics = predict.NewTrainerMetrics(reg)
+	}
 	tenants, consents := NewTenants(engine, scorer.Forget)
 	if err := ensureConsentDefaults(ctx, tenants, consents); err != nil {
 		engine.Close()

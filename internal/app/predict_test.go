@@ -3,9 +3,11 @@ package app
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -207,6 +209,11 @@ func TestPredictionEndToEnd(t *testing.T) {
 		}
 		if len(second.Total.Calibration) != 10 {
 			t.Errorf("calibration table: %d bins", len(second.Total.Calibration))
+		}
+		// The node trains both organizations with outcomes: the shop and the demo.
+		if metrics := scrape(t, n); !strings.Contains(metrics, "presage_trainer_sessions_total 600\n") ||
+			!strings.Contains(metrics, "presage_trainer_leases 2\n") {
+			t.Errorf("trainer metrics missing or wrong:\n%s", grepLines(metrics, "presage_trainer_"))
 		}
 		t.Logf("AUC round 1 %.3f (%d sessions), after round 2 %.3f (%d sessions), version %d",
 			*first.Total.AUC, first.Total.Sessions, *second.Total.AUC, second.Total.Sessions, second.Version)
@@ -442,4 +449,25 @@ func TestTrainerFailoverLearnsEachSessionOnce(t *testing.T) {
 			t.Fatalf("after a took the lease back: %d sessions learned, want 60 (each once)", got)
 		}
 	})
+}
+
+func scrape(t *testing.T, n *node) string {
+	t.Helper()
+	resp, err := http.Get(n.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+func grepLines(text, prefix string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

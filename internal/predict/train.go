@@ -34,9 +34,10 @@ type TrainerOptions struct {
 	// renewal (default 15 s): how soon another node takes over after a crash.
 	LeaseTTL time.Duration
 	// Batch caps the sessions learned per outcome and pass (default 500).
-	Batch  int
-	Now    func() time.Time
-	Logger *slog.Logger
+	Batch   int
+	Now     func() time.Time
+	Logger  *slog.Logger
+	Metrics *TrainerMetrics // may be nil
 }
 
 // Trainer learns every outcome model of the organizations whose lease it
@@ -123,6 +124,13 @@ func (t *Trainer) setLead(orgID string, held bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.leads[orgID] = held
+	n := 0
+	for _, h := range t.leads {
+		if h {
+			n++
+		}
+	}
+	t.opt.Metrics.leases(n)
 }
 
 // Holder is the name this trainer uses in leases.
@@ -279,12 +287,13 @@ func (t *Trainer) learnEnded(ctx context.Context, orgID string, tr *outcomeTrain
 		if err != nil {
 			return true, err
 		}
-		k, _ := FirstAchievement(tr.matcher, r.events)
-		if k >= 0 {
-			tr.learner.Learn(r.moments(&t.opt.Features, k), true)
-		} else {
-			tr.learner.Learn(r.moments(&t.opt.Features, len(r.events)), false)
+		upto, y := len(r.events), false
+		if k, _ := FirstAchievement(tr.matcher, r.events); k >= 0 {
+			upto, y = k, true
 		}
+		moments := r.moments(&t.opt.Features, upto)
+		tr.learner.Learn(moments, y)
+		t.opt.Metrics.learned(len(moments))
 		tr.cursor = presage.Cursor{T: s.LastEventAt, ID: s.ID}
 		tr.dirty = true
 	}
@@ -303,8 +312,12 @@ func (t *Trainer) save(ctx context.Context, orgID string, ot *orgTrainer, force 
 			return err
 		}
 		if err := t.store.SaveCheckpoint(ctx, ck, leaseName(orgID), t.opt.Holder); err != nil {
+			if presage.ErrorCode(err) == presage.CodeConflict {
+				t.opt.Metrics.checkpoint("fenced")
+			}
 			return fmt.Errorf("checkpoint %s: %w", id, err)
 		}
+		t.opt.Metrics.checkpoint("ok")
 		tr.version++
 		tr.dirty, tr.savedAt = false, now
 	}
