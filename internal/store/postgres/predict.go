@@ -24,26 +24,38 @@ func (db *DB) SessionEvents(ctx context.Context, orgID, sessionID string) ([]pre
 }
 
 // VisitorHistory summarizes visitorID's sessions but exceptSessionID that
-// started before before, in one statement (one snapshot).
+// started before before. It runs on the request path for every new
+// session, so it asks for achievements only when there are earlier sessions
+// (most visitors are new).
 func (db *DB) VisitorHistory(ctx context.Context, orgID, visitorID, exceptSessionID string, before time.Time) (predict.VisitorHistory, error) {
 	var h predict.VisitorHistory
 	var last *time.Time
-	err := db.pool.queryRow(ctx, `WITH past AS (
-			SELECT id, last_event_at FROM sessions
-			WHERE org_id = $1 AND visitor_id = $2 AND id <> $3 AND started_at < $4)
-		SELECT (SELECT COUNT(*) FROM past), (SELECT CASE WHEN MAX(last_event_at) IS NULL THEN NULL ELSE LEAST(MAX(last_event_at), $4) END FROM past),
-			ARRAY(SELECT DISTINCT a.outcome_id FROM past JOIN achievements a ON a.org_id = $1 AND a.session_id = past.id
-				AND a.achieved_at < $4
-				ORDER BY 1)`,
-		orgID, visitorID, exceptSessionID, ms(before)).Scan(&h.PastSessions, &last, &h.Achieved)
-	if err != nil {
+	const past = ` WHERE s.org_id = $1 AND s.visitor_id = $2 AND s.id <> $3 AND s.started_at < $4`
+	if err := db.pool.queryRow(ctx, `SELECT COUNT(*), MAX(s.last_event_at) FROM sessions s`+past,
+		orgID, visitorID, exceptSessionID, ms(before)).Scan(&h.PastSessions, &last); err != nil {
 		return predict.VisitorHistory{}, fmt.Errorf("visitor history: %w", err)
 	}
-	if len(h.Achieved) == 0 {
-		h.Achieved = nil
+	if h.PastSessions == 0 {
+		return h, nil
 	}
-	slices.Sort(h.Achieved) // byte order, whatever the database collation
 	h.LastVisit = fromNull(last)
+	if cut := ms(before); h.LastVisit.After(cut) { // as known when the session started
+		h.LastVisit = cut
+	}
+	rows, err := db.pool.query(ctx, `SELECT DISTINCT a.outcome_id FROM sessions s
+		JOIN achievements a ON a.org_id = s.org_id AND a.session_id = s.id`+past+` AND a.achieved_at < $4`,
+		orgID, visitorID, exceptSessionID, ms(before))
+	achieved, err := scanAll(rows, err, func(r pgx.Row) (string, error) {
+		var id string
+		return id, r.Scan(&id)
+	})
+	if err != nil {
+		return predict.VisitorHistory{}, fmt.Errorf("visitor history: achievements: %w", err)
+	}
+	if len(achieved) > 0 {
+		slices.Sort(achieved) // byte order, whatever the database collation
+		h.Achieved = achieved
+	}
 	return h, nil
 }
 
