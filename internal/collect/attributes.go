@@ -53,7 +53,7 @@ func (d *decoder) attributes(traits bool, id *IdentityTraits) json.RawMessage {
 		}
 		d.loc.setKey(key)
 		switch {
-		case !validAttributeKey(key):
+		case !ValidAttributeKey(key):
 			d.at("is not a valid key: keys are 1 to 64 characters of [A-Za-z0-9_.:-]")
 			d.s.skip()
 			bad = true
@@ -97,7 +97,7 @@ func contains(keys []string, k string) bool {
 }
 
 // validAttributeKey reports whether k is 1 to 64 characters of [A-Za-z0-9_.:-].
-func validAttributeKey(k string) bool {
+func ValidAttributeKey(k string) bool {
 	if len(k) == 0 || len(k) > MaxAttributeKey {
 		return false
 	}

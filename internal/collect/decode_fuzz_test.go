@@ -111,7 +111,7 @@ func checkObject(t *testing.T, raw json.RawMessage) {
 		t.Fatalf("object with %d keys: %s", len(m), raw)
 	}
 	for k, v := range m {
-		if !validAttributeKey(k) {
+		if !ValidAttributeKey(k) {
 			t.Fatalf("key %q", k)
 		}
 		var x any

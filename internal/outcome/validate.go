@@ -11,20 +11,20 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/presage-dev/presage/internal/collect"
 	"github.com/presage-dev/presage/internal/presage"
 )
 
 // Limits of a definition. Lengths count Unicode characters. The event-side
-// limits repeat the collector's (collect.MaxNameLen, collect.MaxAttributeKey,
-// collect.MaxStringValue): a condition longer than any event can carry could
-// never match. A test keeps them equal.
+// limits are the collector's: a condition longer than any event can carry
+// could never match.
 const (
 	MaxName                = 100
 	MaxDescription         = 1000
-	MaxEventName           = 128  // an event or form name
-	MaxAttributeConditions = 10   // attribute conditions of one event condition
-	MaxAttributeKey        = 64   // an attribute name or the value field
-	MaxStringValue         = 1024 // a string compared with an attribute
+	MaxEventName           = collect.MaxNameLen      // an event or form name
+	MaxAttributeConditions = 10                      // attribute conditions of one event condition
+	MaxAttributeKey        = collect.MaxAttributeKey // an attribute name or the value field
+	MaxStringValue         = collect.MaxStringValue  // a string compared with an attribute
 	MaxURLPattern          = 512
 )
 
@@ -99,7 +99,7 @@ func Validate(d Definition) (Definition, error) {
 		v.add("/direction", "direction must be maximize or minimize")
 	}
 	d.Condition = validateCondition(&v, d.Condition)
-	if d.ValueField != "" && !validAttributeKey(d.ValueField) {
+	if d.ValueField != "" && !collect.ValidAttributeKey(d.ValueField) {
 		v.add("/valueField", "valueField must be an attribute name: 1 to %d characters of [A-Za-z0-9_.:-]", MaxAttributeKey)
 	}
 	if err := v.err(); err != nil {
@@ -170,7 +170,7 @@ func checkName(v *violations, ptr, label, name string, required bool) {
 func validateAttr(v *violations, i int, a presage.AttrCondition) presage.AttrCondition {
 	at := "/condition/attributes/" + strconv.Itoa(i) + "/"
 	label := "condition.attributes[" + strconv.Itoa(i) + "]."
-	if !validAttributeKey(a.Name) {
+	if !collect.ValidAttributeKey(a.Name) {
 		v.add(at+"name", "%sname must be an attribute name: 1 to %d characters of [A-Za-z0-9_.:-]", label, MaxAttributeKey)
 	}
 	value := bytes.TrimSpace(a.Value)
@@ -271,21 +271,6 @@ func checkPattern(v *violations, p string) {
 			}
 		}
 	}
-}
-
-// validAttributeKey is the collector's rule for attribute keys: 1 to 64
-// characters of [A-Za-z0-9_.:-].
-func validAttributeKey(k string) bool {
-	if len(k) == 0 || len(k) > MaxAttributeKey {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		c := k[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == ':' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 // printable reports whether s is valid UTF-8 of printable characters (the
