@@ -201,7 +201,27 @@ func (t *Trainer) Step(ctx context.Context, force bool) (bool, error) {
 			errs = append(errs, fmt.Errorf("train %s: %w", orgID, err))
 		}
 	}
+	t.forgetOthers(ctx, orgIDs)
 	return worked, errors.Join(errs...)
+}
+
+// forgetOthers drops the state and lease of organizations that no longer
+// define outcomes (or were deleted).
+func (t *Trainer) forgetOthers(ctx context.Context, orgIDs []string) {
+	keep := make(map[string]bool, len(orgIDs))
+	for _, id := range orgIDs {
+		keep[id] = true
+	}
+	for id := range t.orgs {
+		if keep[id] {
+			continue
+		}
+		delete(t.orgs, id)
+		t.setLead(id, false)
+		if err := t.store.ReleaseLease(ctx, leaseName(id), t.opt.Holder); err != nil {
+			t.opt.Logger.WarnContext(ctx, "release trainer lease", "org", id, "err", err)
+		}
+	}
 }
 
 func (t *Trainer) trainOrg(ctx context.Context, orgID string, force bool) (bool, error) {
