@@ -12,7 +12,6 @@ import (
 // update, its features, and predictions of 10 outcome models (2^18 weights
 // each, 20 MiB together, so lookups miss the cache as in production).
 func BenchmarkScore10Outcomes(b *testing.B) {
-	cfg := UCIFeatureConfig(true)
 	models := make([]*FTRL, 10)
 	rng := rand.New(rand.NewPCG(1, 1))
 	for k := range models {
@@ -21,6 +20,20 @@ func BenchmarkScore10Outcomes(b *testing.B) {
 			models[k].zn[i] = float32(rng.NormFloat64())
 		}
 	}
+	nf := benchScoreEvents(b, func(x []Feature) (sink float64) {
+		for _, m := range models {
+			sink += m.Predict(x)
+		}
+		return sink
+	})
+	b.ReportMetric(nf, "features/op")
+}
+
+// benchScoreEvents times, per b.N, one page view added to a UCI-configured
+// session (a new session every 50 events), its features, and score on
+// them; it returns the mean number of features.
+func benchScoreEvents(b *testing.B, score func([]Feature) float64) float64 {
+	cfg := UCIFeatureConfig(true)
 	paths := []string{"/", "/product/12", "/cart", "/blog/how-to", "/product/99", "/checkout"}
 	s := NewSession(&cfg, History{Kind: VisitorReturning, PastSessions: 2, Location: time.UTC})
 	buf := make([]Feature, 0, 512)
@@ -38,29 +51,38 @@ func BenchmarkScore10Outcomes(b *testing.B) {
 		s.Add(Event{Type: presage.EventPageview, Path: paths[i%len(paths)], OccurredAt: at, Attributes: attrs, Context: ctx})
 		buf = s.Features(at, buf[:0])
 		nf += len(buf)
-		for _, m := range models {
-			sink += m.Predict(buf)
-		}
+		sink += score(buf)
 	}
-	b.ReportMetric(float64(nf)/float64(b.N), "features/op")
 	_ = sink
+	return float64(nf) / float64(b.N)
+}
+
+// randomUCIRow draws a UCI-like session for benchmarks.
+func randomUCIRow(rng *rand.Rand) UCIRow {
+	return UCIRow{Administrative: rng.IntN(5), ProductRelated: 1 + rng.IntN(60), ProductRelatedDuration: rng.Float64() * 2000,
+		BounceRates: rng.Float64() * 0.05, ExitRates: rng.Float64() * 0.1, PageValues: rng.Float64() * 30,
+		Month: time.Month(2 + rng.IntN(11)), Browser: 1 + rng.IntN(5), OperatingSystems: 1 + rng.IntN(4),
+		Region: 1 + rng.IntN(9), TrafficType: 1 + rng.IntN(20), VisitorType: "Returning_Visitor"}
+}
+
+// uciBenchExamples draws n UCI-like sessions and their feature vectors,
+// labelled by label.
+func uciBenchExamples(rng *rand.Rand, n int, label func(UCIRow) bool) ([][]Feature, []bool) {
+	cfg := UCIFeatureConfig(true)
+	xs, ys := make([][]Feature, 0, n), make([]bool, 0, n)
+	for range n {
+		r := randomUCIRow(rng)
+		xs = append(xs, JourneyFeatures(&cfg, r.Journey(), nil))
+		ys = append(ys, label(r))
+	}
+	return xs, ys
 }
 
 // BenchmarkTrain measures FTRL updates on precomputed UCI-like feature
 // vectors (the offline and online training loop).
 func BenchmarkTrain(b *testing.B) {
-	cfg := UCIFeatureConfig(true)
 	rng := rand.New(rand.NewPCG(2, 2))
-	var xs [][]Feature
-	var ys []bool
-	for range 1000 {
-		r := UCIRow{Administrative: rng.IntN(5), ProductRelated: 1 + rng.IntN(60), ProductRelatedDuration: rng.Float64() * 2000,
-			BounceRates: rng.Float64() * 0.05, ExitRates: rng.Float64() * 0.1, PageValues: rng.Float64() * 30,
-			Month: time.Month(2 + rng.IntN(11)), Browser: 1 + rng.IntN(5), OperatingSystems: 1 + rng.IntN(4),
-			Region: 1 + rng.IntN(9), TrafficType: 1 + rng.IntN(20), VisitorType: "Returning_Visitor"}
-		xs = append(xs, JourneyFeatures(&cfg, r.Journey(), nil))
-		ys = append(ys, rng.IntN(6) == 0)
-	}
+	xs, ys := uciBenchExamples(rng, 1000, func(UCIRow) bool { return rng.IntN(6) == 0 })
 	m, _ := NewFTRL(DefaultFTRLParams())
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -4,8 +4,6 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
-
-	"github.com/presage-dev/presage/internal/presage"
 )
 
 func TestGBTLearnsInteraction(t *testing.T) {
@@ -96,63 +94,29 @@ func TestGBTPredictAllocFree(t *testing.T) {
 // BenchmarkGBTScore10Outcomes is BenchmarkScore10Outcomes with 10 GBT
 // models (DefaultGBTParams, trained on UCI-like sessions) instead of FTRL.
 func BenchmarkGBTScore10Outcomes(b *testing.B) {
-	gcfg := UCIFeatureConfig(true) // the FTRL view, as presage eval --learner gbt
-	rng := rand.New(rand.NewPCG(3, 3))
-	var xs [][]Feature
-	var ys []bool
-	for range 2000 {
-		r := UCIRow{Administrative: rng.IntN(5), ProductRelated: 1 + rng.IntN(60), ProductRelatedDuration: rng.Float64() * 2000,
-			BounceRates: rng.Float64() * 0.05, ExitRates: rng.Float64() * 0.1, PageValues: rng.Float64() * 30,
-			Month: time.Month(2 + rng.IntN(11)), Browser: 1 + rng.IntN(5), OperatingSystems: 1 + rng.IntN(4),
-			Region: 1 + rng.IntN(9), TrafficType: 1 + rng.IntN(20), VisitorType: "Returning_Visitor"}
-		xs = append(xs, JourneyFeatures(&gcfg, r.Journey(), nil))
-		ys = append(ys, rng.Float64() < r.PageValues/40+r.ExitRates)
-	}
+	rng := rand.New(rand.NewPCG(3, 3)) // the FTRL view, as presage eval --learner gbt
+	xs, ys := uciBenchExamples(rng, 2000, func(r UCIRow) bool { return rng.Float64() < r.PageValues/40+r.ExitRates })
 	models := make([]*GBT, 10)
 	for k := range models {
 		p := DefaultGBTParams()
 		p.Seed = uint64(k + 1)
 		models[k], _ = TrainGBT(xs, ys, p)
 	}
-	paths := []string{"/", "/product/12", "/cart", "/blog/how-to", "/product/99", "/checkout"}
-	s := NewSession(&gcfg, History{Kind: VisitorReturning, PastSessions: 2, Location: time.UTC})
-	buf := make([]Feature, 0, 512)
-	at := time.Date(2026, 5, 6, 10, 0, 0, 0, time.UTC)
-	attrs := map[string]any{AttrPageValue: 12.5, AttrBounceRate: 0.01, AttrExitRate: 0.03, AttrRegion: 3}
-	ctx := presage.Enrichment{Device: "desktop", Browser: "Firefox", OS: "Linux", ReferrerClass: "search"}
-	var sink float64
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if i%50 == 0 {
-			s.Reset(History{Kind: VisitorReturning, PastSessions: 2, Location: time.UTC})
-		}
-		at = at.Add(7 * time.Second)
-		s.Add(Event{Type: presage.EventPageview, Path: paths[i%len(paths)], OccurredAt: at, Attributes: attrs, Context: ctx})
-		buf = s.Features(at, buf[:0])
+	benchScoreEvents(b, func(x []Feature) (sink float64) {
 		for _, m := range models {
-			sink += m.Predict(buf)
+			sink += m.Predict(x)
 		}
-	}
+		return sink
+	})
 	b.ReportMetric(float64(models[0].MemoryBytes())/1024, "KiB/model")
 	b.ReportMetric(float64(models[0].NumColumns()), "columns")
-	_ = sink
 }
 
 // BenchmarkGBTTrain measures training one DefaultGBTParams model on 11,000
 // UCI-like sessions (about one cross-validation training fold).
 func BenchmarkGBTTrain(b *testing.B) {
-	cfg := UCIFeatureConfig(true)
 	rng := rand.New(rand.NewPCG(4, 4))
-	var xs [][]Feature
-	var ys []bool
-	for range 11000 {
-		r := UCIRow{Administrative: rng.IntN(5), ProductRelated: 1 + rng.IntN(60), ProductRelatedDuration: rng.Float64() * 2000,
-			BounceRates: rng.Float64() * 0.05, ExitRates: rng.Float64() * 0.1, PageValues: rng.Float64() * 30,
-			Month: time.Month(2 + rng.IntN(11)), Browser: 1 + rng.IntN(5), OperatingSystems: 1 + rng.IntN(4),
-			Region: 1 + rng.IntN(9), TrafficType: 1 + rng.IntN(20), VisitorType: "Returning_Visitor"}
-		xs = append(xs, JourneyFeatures(&cfg, r.Journey(), nil))
-		ys = append(ys, rng.Float64() < r.PageValues/40+r.ExitRates)
-	}
+	xs, ys := uciBenchExamples(rng, 11000, func(r UCIRow) bool { return rng.Float64() < r.PageValues/40+r.ExitRates })
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := TrainGBT(xs, ys, DefaultGBTParams()); err != nil {
