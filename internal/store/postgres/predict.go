@@ -93,7 +93,7 @@ func scanPrediction(row pgx.Row) (presage.Prediction, error) {
 // SessionAchievements returns the achievements of orgID's session, oldest
 // first.
 func (db *DB) SessionAchievements(ctx context.Context, orgID, sessionID string) ([]presage.Achievement, error) {
-	rows, err := db.pool.query(ctx, achievementSelect+` WHERE a.org_id = $1 AND a.session_id = $2
+	rows, err := db.pool.query(ctx, outcomerow.AchievementSelect+` WHERE a.org_id = $1 AND a.session_id = $2
 		ORDER BY a.achieved_at, a.outcome_id`, orgID, sessionID)
 	out, err := scanAll(rows, err, scanAchievement)
 	if err != nil {

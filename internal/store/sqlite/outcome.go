@@ -107,14 +107,9 @@ func (db *DB) DeleteOutcome(ctx context.Context, orgID, id string) error {
 	return nil
 }
 
-// achievementSelect reads achievements a with the customer of their visitor.
-const achievementSelect = `SELECT a.org_id, a.outcome_id, a.session_id, a.visitor_id, COALESCE(v.customer_id, ''),
-	a.event_id, a.achieved_at, a.value
-	FROM achievements a LEFT JOIN visitors v ON v.org_id = a.org_id AND v.id = a.visitor_id`
-
 // ListAchievements lists orgID's achievements matching f, newest first.
 func (db *DB) ListAchievements(ctx context.Context, orgID string, f outcome.AchievementFilter, page presage.Page) ([]presage.Achievement, bool, error) {
-	q := achievementSelect + ` WHERE a.org_id = ?`
+	q := outcomerow.AchievementSelect + ` WHERE a.org_id = ?`
 	args := []any{orgID}
 	if f.OutcomeID != "" {
 		q += ` AND a.outcome_id = ?`

@@ -92,7 +92,7 @@ func scanPrediction(s scanner) (presage.Prediction, error) {
 // SessionAchievements returns the achievements of orgID's session, oldest
 // first.
 func (db *DB) SessionAchievements(ctx context.Context, orgID, sessionID string) ([]presage.Achievement, error) {
-	rows, err := db.hotQuery(ctx, achievementSelect+` WHERE a.org_id = ? AND a.session_id = ?
+	rows, err := db.hotQuery(ctx, outcomerow.AchievementSelect+` WHERE a.org_id = ? AND a.session_id = ?
 		ORDER BY a.achieved_at, a.outcome_id`, orgID, sessionID)
 	out, err := scanAll(rows, err, scanAchievement)
 	if err != nil {

@@ -20,6 +20,12 @@ import (
 // and outcome_id), deleted with it.
 var OutcomeTables = []string{"models", "predictions", "achievements"}
 
+// AchievementSelect reads achievements a with the customer of their visitor,
+// in the column order both engines scan; it is the same SQL on both.
+const AchievementSelect = `SELECT a.org_id, a.outcome_id, a.session_id, a.visitor_id, COALESCE(v.customer_id, ''),
+	a.event_id, a.achieved_at, a.value
+	FROM achievements a LEFT JOIN visitors v ON v.org_id = a.org_id AND v.id = a.visitor_id`
+
 // EncodeCondition returns the stored text of an outcome's condition.
 func EncodeCondition(c presage.Condition) (string, error) {
 	return rowjson.Encode(c)
