@@ -229,10 +229,16 @@ func (t *Trainer) trainOrg(ctx context.Context, orgID string, force bool) (bool,
 	if err != nil {
 		return false, err
 	}
+	// Outcomes at the same cursor (all of them, once caught up) share one
+	// read of the ended sessions and one replay of each.
+	groups := map[presage.Cursor][]*outcomeTrainer{}
+	for _, tr := range ot.outcomes {
+		groups[tr.cursor] = append(groups[tr.cursor], tr)
+	}
 	replays := map[string]*replay{}
 	worked := false
-	for _, tr := range ot.outcomes {
-		w, err := t.learnEnded(ctx, orgID, tr, replays)
+	for cursor, trs := range groups {
+		w, err := t.learnEnded(ctx, orgID, cursor, trs, replays)
 		if err != nil {
 			return worked, err
 		}
@@ -293,11 +299,11 @@ func (t *Trainer) sync(ctx context.Context, orgID string) (*orgTrainer, error) {
 	return ot, nil
 }
 
-// learnEnded learns the sessions that ended since the outcome's cursor.
-// Replays are shared between the outcomes of one pass.
-func (t *Trainer) learnEnded(ctx context.Context, orgID string, tr *outcomeTrainer, replays map[string]*replay) (bool, error) {
+// learnEnded learns, for every outcome trainer in trs (all at cursor), the
+// sessions that ended since cursor. Replays are shared within a pass.
+func (t *Trainer) learnEnded(ctx context.Context, orgID string, cursor presage.Cursor, trs []*outcomeTrainer, replays map[string]*replay) (bool, error) {
 	cutoff := t.opt.Now().Add(-t.opt.SessionTimeout)
-	sessions, err := t.store.EndedSessions(ctx, orgID, tr.cursor, cutoff, t.opt.Batch)
+	sessions, err := t.store.EndedSessions(ctx, orgID, cursor, cutoff, t.opt.Batch)
 	if err != nil {
 		return false, fmt.Errorf("ended sessions: %w", err)
 	}
@@ -307,15 +313,17 @@ func (t *Trainer) learnEnded(ctx context.Context, orgID string, tr *outcomeTrain
 		if err != nil {
 			return true, err
 		}
-		upto, y := len(r.events), false
-		if k, _ := FirstAchievement(tr.matcher, r.events); k >= 0 {
-			upto, y = k, true
+		for _, tr := range trs {
+			upto, y := len(r.events), false
+			if k, _ := FirstAchievement(tr.matcher, r.events); k >= 0 {
+				upto, y = k, true
+			}
+			moments := r.moments(&t.opt.Features, upto)
+			tr.learner.Learn(moments, y)
+			t.opt.Metrics.learned(len(moments))
+			tr.cursor = presage.Cursor{T: s.LastEventAt, ID: s.ID}
+			tr.dirty = true
 		}
-		moments := r.moments(&t.opt.Features, upto)
-		tr.learner.Learn(moments, y)
-		t.opt.Metrics.learned(len(moments))
-		tr.cursor = presage.Cursor{T: s.LastEventAt, ID: s.ID}
-		tr.dirty = true
 	}
 	return len(sessions) > 0, nil
 }
