@@ -29,7 +29,7 @@ func openServices(ctx context.Context, sf storageFlags) (store.Engine, *tenant.S
 		engine.Close()
 		return nil, nil, nil, fmt.Errorf("migrate database: %w", err)
 	}
-	tenants, consents := app.NewTenants(engine, nil)
+	tenants, consents := app.NewTenantsAndConsents(engine, nil)
 	return engine, tenants, consents, nil
 }
 

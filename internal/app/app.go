@@ -130,7 +130,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if trainerOpt.Metrics == nil {
 		trainerOpt.Metrics = predict.NewTrainerMetrics(reg)
 	}
-	tenants, consents := NewTenants(engine, scorer.Forget)
+	tenants, consents := NewTenantsAndConsents(engine, scorer.Forget)
 	if err := ensureConsentDefaults(ctx, tenants, consents); err != nil {
 		engine.Close()
 		return nil, err

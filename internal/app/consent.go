@@ -11,11 +11,11 @@ import (
 	"github.com/presage-dev/presage/internal/tenant"
 )
 
-// NewTenants returns the tenant service over engine, wired so that every new
-// organization starts with the default purposes, settings and notice.
-// forget, if not nil, is told of every erased visitor, so in-memory state
+// NewTenantsAndConsents returns the tenant and consent services over engine,
+// wired so that every new organization starts with the default purposes,
+// settings and notice. forget, if not nil, is told of every erased visitor, so in-memory state
 // (live scoring) goes with the stored data.
-func NewTenants(engine store.Engine, forget func(orgID, visitorID string)) (*tenant.Service, *consent.Service) {
+func NewTenantsAndConsents(engine store.Engine, forget func(orgID, visitorID string)) (*tenant.Service, *consent.Service) {
 	consents := consent.NewService(engine, engine, consent.Options{
 		Erase: func(ctx context.Context, orgID, visitorID string) error {
 			_, err := engine.EraseVisitor(ctx, orgID, visitorID)

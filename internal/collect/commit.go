@@ -44,7 +44,7 @@ type pending struct {
 	ctx    context.Context
 	write  Write
 	state  atomic.Int32 // stateQueued, stateTaken or stateAbandoned
-	out    Outcome
+	out    CommitResult
 	err    error
 	result chan struct{} // closed once out and err are set
 }
@@ -83,15 +83,15 @@ func NewCommitter(store Store, opt CommitterOptions) *Committer {
 // event ids make writes idempotent), or ctx ends. A write whose ctx ended
 // before a worker took it is never committed. After Close, Submit returns a
 // CodeUnavailable error.
-func (c *Committer) Submit(ctx context.Context, w Write) (Outcome, error) {
+func (c *Committer) Submit(ctx context.Context, w Write) (CommitResult, error) {
 	if err := ctx.Err(); err != nil {
-		return Outcome{}, cancelled(err)
+		return CommitResult{}, cancelled(err)
 	}
 	p := &pending{ctx: ctx, write: w, result: make(chan struct{})}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		return Outcome{}, presage.Errorf(presage.CodeUnavailable, "the collector is shutting down; retry later")
+		return CommitResult{}, presage.Errorf(presage.CodeUnavailable, "the collector is shutting down; retry later")
 	}
 	c.queue = append(c.queue, p)
 	c.ready.Signal()
@@ -103,7 +103,7 @@ func (c *Committer) Submit(ctx context.Context, w Write) (Outcome, error) {
 		// Withdraw the write if no worker took it yet; else its transaction may
 		// still commit, but it is not acknowledged (a retry is idempotent).
 		p.state.CompareAndSwap(stateQueued, stateAbandoned)
-		return Outcome{}, cancelled(ctx.Err())
+		return CommitResult{}, cancelled(ctx.Err())
 	}
 }
 
@@ -191,7 +191,7 @@ func (c *Committer) commit(batch []*pending) {
 	start := time.Now()
 	outs, err := c.store.CommitWrites(c.base, writes)
 	if err == nil && len(outs) != len(writes) {
-		err = fmt.Errorf("store returned %d outcomes for %d writes", len(outs), len(writes))
+		err = fmt.Errorf("store returned %d results for %d writes", len(outs), len(writes))
 	}
 	c.opt.Metrics.commit(time.Since(start), events)
 	if err != nil {

@@ -76,7 +76,7 @@ func TestCommitterGroupsWritesWhileOneIsInFlight(t *testing.T) {
 	submit := func(id string) {
 		defer wg.Done()
 		out, err := c.Submit(context.Background(), write(id, 2))
-		if err == nil && out != (Outcome{Stored: 2}) {
+		if err == nil && out != (CommitResult{Stored: 2}) {
 			err = fmt.Errorf("outcome %+v", out)
 		}
 		results <- err
@@ -178,7 +178,7 @@ func TestCommitterPropagatesStoreErrors(t *testing.T) {
 	}
 }
 
-func TestCommitterRejectsOutcomeMismatch(t *testing.T) {
+func TestCommitterRejectsResultMismatch(t *testing.T) {
 	c := NewCommitter(badStore{}, CommitterOptions{})
 	defer closeCommitter(t, c)
 	if _, err := c.Submit(context.Background(), write("a", 1)); presage.ErrorCode(err) != presage.CodeInternal {
@@ -188,7 +188,7 @@ func TestCommitterRejectsOutcomeMismatch(t *testing.T) {
 
 type badStore struct{}
 
-func (badStore) CommitWrites(context.Context, []Write) ([]Outcome, error) { return nil, nil }
+func (badStore) CommitWrites(context.Context, []Write) ([]CommitResult, error) { return nil, nil }
 
 func TestCommitterCancelledWriteIsNotCommitted(t *testing.T) {
 	g := newGate()

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/presage-dev/presage/internal/presage"
 )
 
 // maxMillis bounds accepted Unix-millisecond values (the end of year 9999),
@@ -23,7 +25,7 @@ func Decode(body []byte, receivedAt time.Time, siteKeyRequired bool) (*Request, 
 		return nil, tooLarge(MaxBodyBytes)
 	}
 	d := decoder{s: scanner{src: string(body)}, siteKeyRequired: siteKeyRequired}
-	d.req.ReceivedAt = receivedAt.UTC().Truncate(time.Millisecond)
+	d.req.ReceivedAt = presage.StoredTime(receivedAt)
 	d.request()
 	if d.s.err != "" {
 		d.v.add(d.loc.pointer(), d.loc.event, "is not valid JSON: "+d.s.err)

@@ -17,7 +17,7 @@ type fakeStore struct {
 	commit func(ctx context.Context, writes []Write) error
 }
 
-func (s *fakeStore) CommitWrites(ctx context.Context, writes []Write) ([]Outcome, error) {
+func (s *fakeStore) CommitWrites(ctx context.Context, writes []Write) ([]CommitResult, error) {
 	if s.commit != nil {
 		if err := s.commit(ctx, writes); err != nil {
 			return nil, err
@@ -29,7 +29,7 @@ func (s *fakeStore) CommitWrites(ctx context.Context, writes []Write) ([]Outcome
 		s.seen = map[string]bool{}
 	}
 	s.calls = append(s.calls, writes)
-	out := make([]Outcome, len(writes))
+	out := make([]CommitResult, len(writes))
 	for i, w := range writes {
 		for _, e := range w.Events {
 			if k := w.OrgID + "/" + e.ID; s.seen[k] {

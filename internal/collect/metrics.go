@@ -66,7 +66,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 }
 
 // outcome counts the stored and duplicate events of an accepted write.
-func (m *Metrics) outcome(o Outcome) {
+func (m *Metrics) outcome(o CommitResult) {
 	if m == nil {
 		return
 	}

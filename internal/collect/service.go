@@ -87,27 +87,27 @@ func (s *Service) Reject(err error) { s.metrics.reject(err) }
 // (unknown: CodeUnauthorized) and the Origin must be one of the
 // organization's allowed origins (else CodeForbidden). It returns once the
 // batch is durably stored.
-func (s *Service) CollectFromSite(ctx context.Context, in SiteInput) (Outcome, error) {
+func (s *Service) CollectFromSite(ctx context.Context, in SiteInput) (CommitResult, error) {
 	out, err := s.collectFromSite(ctx, in)
 	s.metrics.reject(err)
 	return out, err
 }
 
-func (s *Service) collectFromSite(ctx context.Context, in SiteInput) (Outcome, error) {
+func (s *Service) collectFromSite(ctx context.Context, in SiteInput) (CommitResult, error) {
 	req, err := Decode(in.Body, s.now(), true)
 	if err != nil {
-		return Outcome{}, err
+		return CommitResult{}, err
 	}
 	org, err := s.orgs.OrganizationForSiteKey(ctx, req.SiteKey)
 	switch {
 	case presage.IsNotFound(err):
-		return Outcome{}, &presage.Error{Code: presage.CodeUnauthorized, Message: "unknown site key",
+		return CommitResult{}, &presage.Error{Code: presage.CodeUnauthorized, Message: "unknown site key",
 			Violations: []presage.Violation{{Field: "/siteKey", Index: -1, Detail: "is not a known site key"}}}
 	case err != nil:
-		return Outcome{}, fmt.Errorf("resolve site key: %w", err)
+		return CommitResult{}, fmt.Errorf("resolve site key: %w", err)
 	}
 	if !CheckOrigin(org, in.Origin) {
-		return Outcome{}, presage.Errorf(presage.CodeForbidden,
+		return CommitResult{}, presage.Errorf(presage.CodeForbidden,
 			"this origin is not allowed to send events for this site key")
 	}
 	return s.accept(ctx, org, req, in.UserAgent, in.IP, in.Signals)
@@ -115,44 +115,44 @@ func (s *Service) collectFromSite(ctx context.Context, in SiteInput) (Outcome, e
 
 // CollectFromServer accepts a server-side batch for orgID, whose secret key
 // the caller has already checked. It returns once the batch is durably stored.
-func (s *Service) CollectFromServer(ctx context.Context, orgID string, in ServerInput) (Outcome, error) {
+func (s *Service) CollectFromServer(ctx context.Context, orgID string, in ServerInput) (CommitResult, error) {
 	out, err := s.collectFromServer(ctx, orgID, in)
 	s.metrics.reject(err)
 	return out, err
 }
 
-func (s *Service) collectFromServer(ctx context.Context, orgID string, in ServerInput) (Outcome, error) {
+func (s *Service) collectFromServer(ctx context.Context, orgID string, in ServerInput) (CommitResult, error) {
 	req, err := Decode(in.Body, s.now(), false)
 	if err != nil {
-		return Outcome{}, err
+		return CommitResult{}, err
 	}
 	org, err := s.orgs.GetOrganization(ctx, orgID)
 	switch {
 	case presage.IsNotFound(err):
-		return Outcome{}, presage.Errorf(presage.CodeUnauthorized, "unknown organization")
+		return CommitResult{}, presage.Errorf(presage.CodeUnauthorized, "unknown organization")
 	case err != nil:
-		return Outcome{}, fmt.Errorf("get organization: %w", err)
+		return CommitResult{}, fmt.Errorf("get organization: %w", err)
 	}
 	return s.accept(ctx, org, req, in.UserAgent, in.IP, Signals{})
 }
 
 // accept enriches req into a Write for org and commits it.
-func (s *Service) accept(ctx context.Context, org presage.Organization, req *Request, userAgent string, ip netip.Addr, sig Signals) (Outcome, error) {
+func (s *Service) accept(ctx context.Context, org presage.Organization, req *Request, userAgent string, ip netip.Addr, sig Signals) (CommitResult, error) {
 	prefix := ipPrefix(ip)
 	if s.gate != nil {
 		if err := s.gate.Admit(ctx, org, req.VisitorID, sig, prefix, userAgent); err != nil {
-			return Outcome{}, err
+			return CommitResult{}, err
 		}
 	}
 	w, err := s.buildWrite(org, req, Enrich(req, userAgent), prefix)
 	if err != nil {
-		return Outcome{}, err
+		return CommitResult{}, err
 	}
 	done := s.score(ctx, &w)
 	out, err := s.committer.Submit(ctx, w)
 	done(err == nil)
 	if err != nil {
-		return Outcome{}, fmt.Errorf("commit batch: %w", err)
+		return CommitResult{}, fmt.Errorf("commit batch: %w", err)
 	}
 	return out, nil
 }

@@ -91,7 +91,7 @@ func TestCollectFromSiteBuildsTheWrite(t *testing.T) {
 	raw := netip.MustParseAddr("203.0.113.77")
 	out, err := f.svc.CollectFromSite(context.Background(), SiteInput{Body: encode(t, b), Origin: "https://shop.example",
 		UserAgent: chromeLinux, IP: raw})
-	if err != nil || out != (Outcome{Stored: 3}) {
+	if err != nil || out != (CommitResult{Stored: 3}) {
 		t.Fatalf("CollectFromSite = %+v, %v", out, err)
 	}
 	calls := f.store.snapshot()
@@ -149,7 +149,7 @@ func TestCollectFromSiteBuildsTheWrite(t *testing.T) {
 
 	// A retry stores nothing twice (the store dedupes) and counts duplicates.
 	out, err = f.svc.CollectFromSite(context.Background(), SiteInput{Body: encode(t, b), Origin: "https://shop.example", IP: raw})
-	if err != nil || out != (Outcome{Duplicates: 3}) {
+	if err != nil || out != (CommitResult{Duplicates: 3}) {
 		t.Errorf("retry = %+v, %v", out, err)
 	}
 	if got := f.metric(t, "presage_events_duplicate_total", ""); got != 3 {
@@ -228,7 +228,7 @@ func TestServiceRejectAndNilMetrics(t *testing.T) {
 	}
 	var m *Metrics
 	m.reject(errors.New("x"))
-	m.outcome(Outcome{Stored: 1})
+	m.outcome(CommitResult{Stored: 1})
 	m.commit(time.Second, 1)
 	store := &fakeStore{}
 	c := NewCommitter(store, CommitterOptions{})

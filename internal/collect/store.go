@@ -50,17 +50,17 @@ type Identification struct {
 	NewCustomerID string
 }
 
-// Outcome is what a Write changed: Stored events were new, Duplicates were
+// CommitResult is what a Write changed: Stored events were new, Duplicates were
 // already stored (same organization and event id) and were left untouched.
-type Outcome struct {
+type CommitResult struct {
 	Stored     int
 	Duplicates int
 }
 
 // Store commits writes durably.
 type Store interface {
-	// CommitWrites applies all writes in one transaction and returns one Outcome
+	// CommitWrites applies all writes in one transaction and returns one CommitResult
 	// per write, in order. It returns only after the transaction is durable. On
 	// error nothing was applied.
-	CommitWrites(ctx context.Context, writes []Write) ([]Outcome, error)
+	CommitWrites(ctx context.Context, writes []Write) ([]CommitResult, error)
 }

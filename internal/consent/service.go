@@ -73,7 +73,7 @@ func NewService(store Store, visitors VisitorLookup, opt Options) *Service {
 }
 
 // nowMs is the service clock in UTC at the ledger's millisecond precision.
-func (s *Service) nowMs() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
+func (s *Service) nowMs() time.Time { return presage.StoredTime(s.now()) }
 
 // policy is what the gates and decisions of one organization need: its
 // purposes by name and its settings.

@@ -48,7 +48,7 @@ func (s *Service) changed(orgID string) {
 }
 
 // nowMs is the service clock in UTC at the stores' millisecond precision.
-func (s *Service) nowMs() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
+func (s *Service) nowMs() time.Time { return presage.StoredTime(s.now()) }
 
 // Create defines a new outcome (scope admin). The name must be unique in the
 // organization, which holds at most presage.MaxOutcomesPerOrg outcomes; both

@@ -35,7 +35,7 @@ func BenchmarkScore10Outcomes(b *testing.B) {
 func benchScoreEvents(b *testing.B, score func([]Feature) float64) float64 {
 	cfg := UCIFeatureConfig(true)
 	paths := []string{"/", "/product/12", "/cart", "/blog/how-to", "/product/99", "/checkout"}
-	s := NewSession(&cfg, History{Kind: VisitorReturning, PastSessions: 2, Location: time.UTC})
+	s := NewSessionFeatures(&cfg, History{Kind: VisitorReturning, PastSessions: 2, Location: time.UTC})
 	buf := make([]Feature, 0, 512)
 	at := time.Date(2026, 5, 6, 10, 0, 0, 0, time.UTC)
 	attrs := map[string]any{AttrPageValue: 12.5, AttrBounceRate: 0.01, AttrExitRate: 0.03, AttrRegion: 3}
@@ -48,7 +48,7 @@ func benchScoreEvents(b *testing.B, score func([]Feature) float64) float64 {
 			s.Reset(History{Kind: VisitorReturning, PastSessions: 2, Location: time.UTC})
 		}
 		at = at.Add(7 * time.Second)
-		s.Add(Event{Type: presage.EventPageview, Path: paths[i%len(paths)], OccurredAt: at, Attributes: attrs, Context: ctx})
+		s.Add(FeatureEvent{Type: presage.EventPageview, Path: paths[i%len(paths)], OccurredAt: at, Attributes: attrs, Context: ctx})
 		buf = s.Features(at, buf[:0])
 		nf += len(buf)
 		sink += score(buf)

@@ -718,7 +718,7 @@ func truthSummaries(p, truth []float64, y []bool, from int) (n int, model, bayes
 // history. It reports whether the visitor had earlier sessions.
 func prepareSession(js *JourneySession, visitors map[string]*visitorState, opt JourneyEvalOptions,
 	matchers []*outcome.Matcher) ([]*pendingSession, bool) {
-	events := make([]Event, len(js.Events))
+	events := make([]FeatureEvent, len(js.Events))
 	for i, e := range js.Events {
 		events[i] = FromStored(e)
 	}

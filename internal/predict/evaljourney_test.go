@@ -185,8 +185,8 @@ func TestPrepareSessionHistoryAndLabels(t *testing.T) {
 		ps, _ := prepareSession(s, visitors, opt, matchers)
 		prepared = append(prepared, ps)
 	}
-	evs := func(s *JourneySession) []Event {
-		out := make([]Event, len(s.Events))
+	evs := func(s *JourneySession) []FeatureEvent {
+		out := make([]FeatureEvent, len(s.Events))
 		for i, e := range s.Events {
 			out[i] = FromStored(e)
 		}

@@ -17,9 +17,9 @@ type Feature struct {
 	Value float32
 }
 
-// Event is the input of the feature state: a presage.Event reduced to what
+// FeatureEvent is the input of the feature state: a presage.Event reduced to what
 // prediction may use, with the attributes already decoded.
-type Event struct {
+type FeatureEvent struct {
 	Type       presage.EventType
 	Name       string    // custom event, form or plugin name; may be empty
 	Path       string    // URL path without query or fragment
@@ -107,10 +107,10 @@ type attrState struct {
 	valid bool
 }
 
-// Session is the feature state of one visit, updated incrementally by Add.
+// SessionFeatures is the feature state of one visit, updated incrementally by Add.
 // Its features at time t depend only on the events added so far, which the
 // caller adds in time order as they happen: there is no way to look ahead.
-type Session struct {
+type SessionFeatures struct {
 	cfg      *FeatureConfig
 	hist     History
 	started  time.Time
@@ -145,23 +145,23 @@ func init() {
 	}
 }
 
-// NewSession starts the feature state of a visit. cfg must outlive it.
-func NewSession(cfg *FeatureConfig, h History) *Session {
-	s := &Session{cfg: cfg, attrs: make([]attrState, len(cfg.Attrs)),
+// NewSessionFeatures starts the feature state of a visit. cfg must outlive it.
+func NewSessionFeatures(cfg *FeatureConfig, h History) *SessionFeatures {
+	s := &SessionFeatures{cfg: cfg, attrs: make([]attrState, len(cfg.Attrs)),
 		pages: make([]pageTypeStat, 0, maxPageTypes), customs: make([]nameCount, 0, maxCustoms)}
 	s.Reset(h)
 	return s
 }
 
 // Reset empties the state for a new visit, keeping its memory.
-func (s *Session) Reset(h History) {
+func (s *SessionFeatures) Reset(h History) {
 	attrs, pages, customs, distinct := s.attrs, s.pages[:0], s.customs[:0], s.distinct[:0]
 	clear(attrs)
-	*s = Session{cfg: s.cfg, hist: h, attrs: attrs, pages: pages, customs: customs, distinct: distinct, curPage: -1}
+	*s = SessionFeatures{cfg: s.cfg, hist: h, attrs: attrs, pages: pages, customs: customs, distinct: distinct, curPage: -1}
 }
 
 // Add updates the state with the next event of the visit.
-func (s *Session) Add(e Event) {
+func (s *SessionFeatures) Add(e FeatureEvent) {
 	t := e.OccurredAt
 	if s.events == 0 {
 		s.started, s.last, s.ctx = t, t, e.Context
@@ -196,7 +196,7 @@ func (s *Session) Add(e Event) {
 	}
 }
 
-func (s *Session) addPage(e Event) {
+func (s *SessionFeatures) addPage(e FeatureEvent) {
 	h, ph := pathHashes(e.Path)
 	if pt, _ := e.Attributes["page_type"].(string); pt != "" {
 		h = hashString(pt)
@@ -243,7 +243,7 @@ func (s *Session) addPage(e Event) {
 	}
 }
 
-func (s *Session) addCustom(name string) {
+func (s *SessionFeatures) addCustom(name string) {
 	h := hashString(name)
 	for i := range s.customs {
 		if s.customs[i].h == h {
@@ -265,7 +265,7 @@ func (s *Session) addCustom(name string) {
 	s.customs = append(s.customs, nameCount{h: h, count: 1})
 }
 
-func (s *Session) addAttr(i int, v any) {
+func (s *SessionFeatures) addAttr(i int, v any) {
 	spec, st := &s.cfg.Attrs[i], &s.attrs[i]
 	num, isNum, h := attrValue(v)
 	if spec.Edges != nil {
@@ -448,7 +448,7 @@ func (f *featureSink) add(h hasher, v float64) {
 
 // Features appends the features of the visit at time at (the time of the
 // latest event, or later while the visitor stays on a page) to dst.
-func (s *Session) Features(at time.Time, dst []Feature) []Feature {
+func (s *SessionFeatures) Features(at time.Time, dst []Feature) []Feature {
 	f := featureSink{dst: dst}
 	if at.Before(s.last) {
 		at = s.last

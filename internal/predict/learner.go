@@ -13,12 +13,12 @@ import (
 
 // FromStored reduces a stored event to what prediction may use. Attributes
 // that are not a JSON object read as none.
-func FromStored(e presage.Event) Event { return fromStored(e, true) }
+func FromStored(e presage.Event) FeatureEvent { return fromStored(e, true) }
 
 // fromStored converts e, decoding its attributes only when decode is set
 // (decoding is the largest cost of scoring an event that needs none).
-func fromStored(e presage.Event, decode bool) Event {
-	out := Event{Type: e.Type, Name: e.Name, OccurredAt: e.OccurredAt, Context: e.Context}
+func fromStored(e presage.Event, decode bool) FeatureEvent {
+	out := FeatureEvent{Type: e.Type, Name: e.Name, OccurredAt: e.OccurredAt, Context: e.Context}
 	if decode && len(e.Attributes) > 2 {
 		var attrs map[string]any
 		if json.Unmarshal(e.Attributes, &attrs) == nil {
@@ -62,7 +62,7 @@ func HistoryOf(vh VisitorHistory, tz string) History {
 
 // FirstAchievement returns the index of the first event that achieves m's
 // outcome and its value, or -1.
-func FirstAchievement(m *outcome.Matcher, events []Event) (int, *float64) {
+func FirstAchievement(m *outcome.Matcher, events []FeatureEvent) (int, *float64) {
 	for i := range events {
 		if ok, v := m.Match(events[i].Type, events[i].Name, events[i].Path, events[i].Attributes); ok {
 			return i, v
@@ -79,7 +79,7 @@ const MaxMoments = 8
 // features as they stood after each of them — the moments live scoring saw —
 // subsampled evenly to at most MaxMoments, always keeping the last. Nothing
 // after event upto-1 can reach them.
-func Moments(cfg *FeatureConfig, h History, events []Event, upto int) [][]Feature {
+func Moments(cfg *FeatureConfig, h History, events []FeatureEvent, upto int) [][]Feature {
 	upto = min(upto, len(events))
 	if upto <= 0 {
 		return nil
@@ -89,7 +89,7 @@ func Moments(cfg *FeatureConfig, h History, events []Event, upto int) [][]Featur
 	for k := 1; k <= n; k++ {
 		keep[(k*upto)/n-1] = true
 	}
-	s := NewSession(cfg, h)
+	s := NewSessionFeatures(cfg, h)
 	out := make([][]Feature, 0, n)
 	var buf []Feature
 	for i := 0; i < upto; i++ {

@@ -90,10 +90,10 @@ func TestReferencePercentile(t *testing.T) {
 	}
 }
 
-func journeyEvents(t0 time.Time, paths ...string) []Event {
-	out := make([]Event, len(paths))
+func journeyEvents(t0 time.Time, paths ...string) []FeatureEvent {
+	out := make([]FeatureEvent, len(paths))
 	for i, p := range paths {
-		out[i] = Event{Type: presage.EventPageview, Path: p, OccurredAt: t0.Add(time.Duration(i) * 20 * time.Second)}
+		out[i] = FeatureEvent{Type: presage.EventPageview, Path: p, OccurredAt: t0.Add(time.Duration(i) * 20 * time.Second)}
 	}
 	return out
 }
@@ -112,7 +112,7 @@ func TestMomentsSubsampleAndNoLookahead(t *testing.T) {
 	}
 	// The last moment is the state after the last event, exactly as a fresh
 	// session sees it.
-	s := NewSession(&cfg, History{Kind: VisitorNew})
+	s := NewSessionFeatures(&cfg, History{Kind: VisitorNew})
 	for _, e := range events {
 		s.Add(e)
 	}
@@ -121,8 +121,8 @@ func TestMomentsSubsampleAndNoLookahead(t *testing.T) {
 		t.Error("last moment differs from the features after the last event")
 	}
 	// Moments up to k never depend on later events.
-	changed := append([]Event(nil), events...)
-	changed[10] = Event{Type: presage.EventCustom, Name: "purchase", OccurredAt: changed[10].OccurredAt}
+	changed := append([]FeatureEvent(nil), events...)
+	changed[10] = FeatureEvent{Type: presage.EventCustom, Name: "purchase", OccurredAt: changed[10].OccurredAt}
 	a := Moments(&cfg, History{Kind: VisitorNew}, events, 10)
 	b := Moments(&cfg, History{Kind: VisitorNew}, changed, 10)
 	if !reflect.DeepEqual(a, b) {
@@ -150,7 +150,7 @@ func TestFirstAchievementAndFromStored(t *testing.T) {
 		{Type: presage.EventCustom, Name: "purchase", Attributes: json.RawMessage(`{"amount":5}`), OccurredAt: t0},
 		{Type: presage.EventCustom, Name: "purchase", Attributes: json.RawMessage(`{"amount":{"dataType":"number","value":"42.5"}}`), OccurredAt: t0},
 	}
-	events := make([]Event, len(stored))
+	events := make([]FeatureEvent, len(stored))
 	for i, e := range stored {
 		events[i] = FromStored(e)
 	}
@@ -235,7 +235,7 @@ func TestLazyAttributesSameFeatures(t *testing.T) {
 		{Type: presage.EventPageview, URL: "https://s.example/cart", Attributes: json.RawMessage(`{"other":1}`), OccurredAt: t0.Add(2 * time.Second)},
 	}
 	for _, cfg := range []FeatureConfig{DefaultFeatureConfig(), {NGram: 2, Attrs: []AttrSpec{{Name: "price", Edges: []float64{10, 20}}}}} {
-		lazy, full := NewSession(&cfg, History{}), NewSession(&cfg, History{})
+		lazy, full := NewSessionFeatures(&cfg, History{}), NewSessionFeatures(&cfg, History{})
 		for i := range stored {
 			lazy.Add(fromStored(stored[i], cfg.readsAttributes(&stored[i])))
 			full.Add(FromStored(stored[i]))

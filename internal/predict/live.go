@@ -68,7 +68,7 @@ type liveSession struct {
 	key      sessionKey
 	visitor  string
 	loaded   bool
-	state    *Session
+	state    *SessionFeatures
 	seen     map[string]struct{} // ids of events applied, so retried batches count once
 	events   int
 	preds    map[string]*presage.Prediction
@@ -161,7 +161,7 @@ func (s *Scorer) load(ctx context.Context, ls *liveSession, w *collect.Write) er
 	if vhErr != nil {
 		return fmt.Errorf("load visitor history: %w", vhErr)
 	}
-	ls.state = NewSession(&s.opt.Features, HistoryOf(vh, tz))
+	ls.state = NewSessionFeatures(&s.opt.Features, HistoryOf(vh, tz))
 	ls.seen = make(map[string]struct{}, len(events)+len(w.Events))
 	ls.preds = make(map[string]*presage.Prediction, len(preds))
 	ls.achieved = make(map[string]bool, len(achs))

@@ -49,7 +49,7 @@ func BenchmarkLiveScore10Outcomes(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if i%50 == 0 { // a new session every 50 events
-			ls = &liveSession{loaded: true, state: NewSession(&s.opt.Features, History{Kind: VisitorNew}),
+			ls = &liveSession{loaded: true, state: NewSessionFeatures(&s.opt.Features, History{Kind: VisitorNew}),
 				seen: map[string]struct{}{}, preds: map[string]*presage.Prediction{}, achieved: map[string]bool{}}
 		}
 		at = at.Add(7 * time.Second)

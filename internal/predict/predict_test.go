@@ -220,14 +220,14 @@ func TestFeaturesNoLeakage(t *testing.T) {
 	cfg := UCIFeatureConfig(true)
 	rng := rand.New(rand.NewPCG(9, 10))
 	t0 := time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
-	randomEvents := func(n int, start time.Time) []Event {
-		var ev []Event
+	randomEvents := func(n int, start time.Time) []FeatureEvent {
+		var ev []FeatureEvent
 		at := start
 		types := []presage.EventType{presage.EventPageview, presage.EventSearch, presage.EventCustom,
 			presage.EventFormStart, presage.EventFormSubmit, presage.EventChat}
 		for range n {
 			at = at.Add(time.Duration(rng.IntN(120)) * time.Second)
-			ev = append(ev, Event{Type: types[rng.IntN(len(types))], Name: []string{"a", "b"}[rng.IntN(2)],
+			ev = append(ev, FeatureEvent{Type: types[rng.IntN(len(types))], Name: []string{"a", "b"}[rng.IntN(2)],
 				Path: []string{"/", "/product/1", "/cart", "/blog/x"}[rng.IntN(4)], OccurredAt: at,
 				// Page values of 0 and above: the page-value gate flips within a session.
 				Attributes: map[string]any{AttrPageValue: max(0, rng.Float64()*50-20), AttrRegion: rng.IntN(3)},
@@ -240,7 +240,7 @@ func TestFeaturesNoLeakage(t *testing.T) {
 		futureA := randomEvents(1+rng.IntN(10), prefix[len(prefix)-1].OccurredAt)
 		futureB := randomEvents(1+rng.IntN(10), prefix[len(prefix)-1].OccurredAt)
 		h := History{Kind: VisitorReturning, PastSessions: 3}
-		a, b, ref := NewSession(&cfg, h), NewSession(&cfg, h), NewSession(&cfg, h)
+		a, b, ref := NewSessionFeatures(&cfg, h), NewSessionFeatures(&cfg, h), NewSessionFeatures(&cfg, h)
 		for i, e := range prefix {
 			a.Add(e)
 			b.Add(e)
@@ -291,8 +291,8 @@ func TestGateCopiesFeatures(t *testing.T) {
 	}
 	at := time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
 	feats := func(c *FeatureConfig, attrs map[string]any) []Feature {
-		s := NewSession(c, History{Kind: VisitorNew})
-		s.Add(Event{Type: presage.EventPageview, Path: "/product/1", OccurredAt: at, Attributes: attrs})
+		s := NewSessionFeatures(c, History{Kind: VisitorNew})
+		s.Add(FeatureEvent{Type: presage.EventPageview, Path: "/product/1", OccurredAt: at, Attributes: attrs})
 		return s.Features(at, nil)
 	}
 	none := map[string]any{AttrExitRate: 0.02}
@@ -328,8 +328,8 @@ func TestGateCopiesFeatures(t *testing.T) {
 
 func TestSessionAllocFree(t *testing.T) {
 	cfg := UCIFeatureConfig(true)
-	s := NewSession(&cfg, History{Kind: VisitorNew})
-	e := Event{Type: presage.EventPageview, Path: "/product/12", OccurredAt: time.Unix(1e9, 0),
+	s := NewSessionFeatures(&cfg, History{Kind: VisitorNew})
+	e := FeatureEvent{Type: presage.EventPageview, Path: "/product/12", OccurredAt: time.Unix(1e9, 0),
 		Attributes: map[string]any{AttrPageValue: 3.0}}
 	buf := make([]Feature, 0, 512)
 	s.Add(e)

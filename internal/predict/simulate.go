@@ -360,7 +360,7 @@ func simKindOf(path string) int {
 
 // SimPrior is the prior log-odds of a buy session: the part of f known
 // when the session starts, from its first event and the visitor's history.
-func SimPrior(first Event, h History) float64 {
+func SimPrior(first FeatureEvent, h History) float64 {
 	g := simBias
 	if s := simSourceOf(first.Context); s >= 0 {
 		g += simSourceWeight[s]
@@ -402,7 +402,7 @@ func SimPrior(first Event, h History) float64 {
 // a search event, every search event (navigation to the results) and every
 // add_to_cart. Incidental events and times add nothing. It is NaN for
 // events the simulator does not produce.
-func SimLogitOf(events []Event, h History) float64 {
+func SimLogitOf(events []FeatureEvent, h History) float64 {
 	if len(events) == 0 {
 		return math.NaN()
 	}
@@ -734,7 +734,7 @@ func (s *Simulator) Next() (SimSession, bool) {
 	if query != "" {
 		landingURL += "?" + query
 	}
-	first := Event{Type: presage.EventPageview, OccurredAt: start, Context: enrich(v, landingURL, referrer)}
+	first := FeatureEvent{Type: presage.EventPageview, OccurredAt: start, Context: enrich(v, landingURL, referrer)}
 	prior := SimPrior(first, hist)
 	z := 0
 	if s.rng.Float64() < sigmoid(prior) {
@@ -791,7 +791,7 @@ func (s *Simulator) Next() (SimSession, bool) {
 		pages++
 	}
 	sess.gen = f
-	evs := make([]Event, len(sess.Events))
+	evs := make([]FeatureEvent, len(sess.Events))
 	for i, e := range sess.Events {
 		evs[i] = FromStored(e)
 	}

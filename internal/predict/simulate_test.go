@@ -193,7 +193,7 @@ func TestSimulatorTruthIsWhatFeaturesSee(t *testing.T) {
 		} else {
 			vh = VisitorHistory{PastSessions: v.n, LastVisit: v.last, Achieved: v.achieved}
 		}
-		var evs []Event
+		var evs []FeatureEvent
 		for _, e := range s.Events {
 			if e.Type == presage.EventCustom && e.Name == "purchase" {
 				break
@@ -211,7 +211,7 @@ func TestSimulatorTruthIsWhatFeaturesSee(t *testing.T) {
 		}
 	}
 	if !math.IsNaN(SimLogitOf(nil, History{})) ||
-		!math.IsNaN(SimLogitOf([]Event{{Type: presage.EventPageview, Path: "/nowhere"}}, History{})) {
+		!math.IsNaN(SimLogitOf([]FeatureEvent{{Type: presage.EventPageview, Path: "/nowhere"}}, History{})) {
 		t.Error("f of events the simulator does not produce is a number")
 	}
 }

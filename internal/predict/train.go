@@ -354,7 +354,7 @@ func (t *Trainer) save(ctx context.Context, orgID string, ot *orgTrainer, force 
 
 // replay is a stored session ready to give the features of its moments.
 type replay struct {
-	events []Event
+	events []FeatureEvent
 	hist   History
 	memo   map[int][][]Feature
 }
@@ -383,7 +383,7 @@ func (t *Trainer) replay(ctx context.Context, orgID string, s *presage.Session, 
 	if err != nil {
 		return nil, fmt.Errorf("load visitor history: %w", err)
 	}
-	r := &replay{events: make([]Event, len(stored)), hist: HistoryOf(vh, s.TimeZone), memo: map[int][][]Feature{}}
+	r := &replay{events: make([]FeatureEvent, len(stored)), hist: HistoryOf(vh, s.TimeZone), memo: map[int][][]Feature{}}
 	for i, e := range stored {
 		r.events[i] = FromStored(e)
 	}

@@ -193,7 +193,7 @@ func ReadUCI(rd io.Reader) ([]UCIRow, error) {
 // Journey is the history and the events of one session, in time order.
 type Journey struct {
 	History History
-	Events  []Event
+	Events  []FeatureEvent
 }
 
 // Attribute names of UCI journeys.
@@ -262,7 +262,7 @@ func (r UCIRow) Journey() Journey {
 			if i == 0 {
 				d += rem
 			}
-			j.Events = append(j.Events, Event{Type: presage.EventPageview,
+			j.Events = append(j.Events, FeatureEvent{Type: presage.EventPageview,
 				Path: "/" + uciPageTypes[k] + "/" + strconv.Itoa(i+1), OccurredAt: t,
 				Attributes: metrics(len(j.Events) == 0), Context: ctx})
 			t = t.Add(time.Duration(d))
@@ -271,10 +271,10 @@ func (r UCIRow) Journey() Journey {
 	}
 	switch {
 	case len(j.Events) == 0:
-		j.Events = append(j.Events, Event{Type: presage.EventScroll, OccurredAt: t,
+		j.Events = append(j.Events, FeatureEvent{Type: presage.EventScroll, OccurredAt: t,
 			Attributes: metrics(true), Context: ctx})
 	case lastShare > 0:
-		j.Events = append(j.Events, Event{Type: presage.EventScroll, OccurredAt: t,
+		j.Events = append(j.Events, FeatureEvent{Type: presage.EventScroll, OccurredAt: t,
 			Attributes: map[string]any{"percent": 100.0}, Context: ctx})
 	}
 	return j
@@ -365,7 +365,7 @@ func UCIFeatureConfig(withPageValues bool) FeatureConfig {
 // JourneyFeatures feeds a journey to a fresh session and returns the
 // features at its last event: the same code the server runs per event.
 func JourneyFeatures(cfg *FeatureConfig, j Journey, dst []Feature) []Feature {
-	s := NewSession(cfg, j.History)
+	s := NewSessionFeatures(cfg, j.History)
 	for _, e := range j.Events {
 		s.Add(e)
 	}

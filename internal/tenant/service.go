@@ -60,7 +60,7 @@ func (s *Service) CreateOrganization(ctx context.Context, name string, origins [
 		SiteKey:        "pk_" + presage.RandomToken(16),
 		AllowedOrigins: norm,
 		IdentitySecret: []byte(presage.RandomToken(32)),
-		CreatedAt:      s.now().UTC().Truncate(time.Millisecond),
+		CreatedAt:      presage.StoredTime(s.now()),
 	}
 	if err := s.store.CreateOrganization(ctx, org); err != nil {
 		return presage.Organization{}, fmt.Errorf("create organization: %w", err)
@@ -114,7 +114,7 @@ func (s *Service) CreateKey(ctx context.Context, orgID, name string, scopes []pr
 		Name:       name,
 		Scopes:     clean,
 		SecretHash: hash,
-		CreatedAt:  s.now().UTC().Truncate(time.Millisecond),
+		CreatedAt:  presage.StoredTime(s.now()),
 	}
 	if err := s.store.CreateAPIKey(ctx, key); err != nil {
 		return presage.APIKey{}, "", fmt.Errorf("create api key: %w", err)

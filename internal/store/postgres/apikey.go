@@ -23,7 +23,7 @@ func (db *DB) CreateAPIKey(ctx context.Context, key presage.APIKey) error {
 		return fmt.Errorf("create api key: %w", err)
 	}
 	_, err = db.pool.exec(ctx, `INSERT INTO api_keys (`+keyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		key.ID, key.OrgID, key.Name, scopes, rowjson.NonNil(key.SecretHash), ms(key.CreatedAt),
+		key.ID, key.OrgID, key.Name, scopes, rowjson.NonNil(key.SecretHash), presage.StoredTime(key.CreatedAt),
 		nullTime(key.LastUsedAt), nullTime(key.RevokedAt))
 	switch {
 	case isUnique(err):
@@ -58,14 +58,14 @@ func (db *DB) ListAPIKeys(ctx context.Context, orgID string) ([]presage.APIKey, 
 // RevokeAPIKey sets RevokedAt of orgID's key id once.
 func (db *DB) RevokeAPIKey(ctx context.Context, orgID, id string, at time.Time) error {
 	tag, err := db.pool.exec(ctx, `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) WHERE org_id = $2 AND id = $3`,
-		ms(at), orgID, id)
+		presage.StoredTime(at), orgID, id)
 	return affectedOne(tag, err, "revoke api key")
 }
 
 // TouchAPIKey moves LastUsedAt of key id forward to at.
 func (db *DB) TouchAPIKey(ctx context.Context, id string, at time.Time) error {
 	tag, err := db.pool.exec(ctx, `UPDATE api_keys SET last_used_at = GREATEST(last_used_at, $1) WHERE id = $2`,
-		ms(at), id)
+		presage.StoredTime(at), id)
 	return affectedOne(tag, err, "touch api key")
 }
 

@@ -20,9 +20,9 @@ const maxAttempts = 5
 // identity locks, events, sessions, visitors (each one array statement), then
 // identifications, then predictions and achievements (one array statement
 // each, none when there are none).
-func (db *DB) CommitWrites(ctx context.Context, writes []collect.Write) ([]collect.Outcome, error) {
+func (db *DB) CommitWrites(ctx context.Context, writes []collect.Write) ([]collect.CommitResult, error) {
 	if len(writes) == 0 {
-		return []collect.Outcome{}, nil
+		return []collect.CommitResult{}, nil
 	}
 	for attempt := 1; ; attempt++ {
 		p, err := commitplan.New(writes)

@@ -48,7 +48,7 @@ func (db *DB) PutPurposes(ctx context.Context, orgID string, ps []consent.Purpos
 		b.Queue(`INSERT INTO consent_purposes (org_id, name, basis, description, updated_at) VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (org_id, name) DO UPDATE SET basis = EXCLUDED.basis, description = EXCLUDED.description,
 				updated_at = EXCLUDED.updated_at`,
-			orgID, p.Name, string(p.Basis), p.Description, ms(p.UpdatedAt))
+			orgID, p.Name, string(p.Basis), p.Description, presage.StoredTime(p.UpdatedAt))
 	}
 	err := db.pool.tx(ctx, func(tx pgx.Tx) error { return tx.SendBatch(ctx, b).Close() })
 	if err != nil {
@@ -85,7 +85,7 @@ func (db *DB) PutSettings(ctx context.Context, s consent.Settings) error {
 			(org_id, gpc_objects, honour_dnt, ttl_ms, erase_on_withdrawal, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (org_id) DO UPDATE SET gpc_objects = EXCLUDED.gpc_objects, honour_dnt = EXCLUDED.honour_dnt,
 			ttl_ms = EXCLUDED.ttl_ms, erase_on_withdrawal = EXCLUDED.erase_on_withdrawal, updated_at = EXCLUDED.updated_at`,
-		s.OrgID, gpc, s.HonourDNT, s.TTL.Milliseconds(), s.EraseOnWithdrawal, ms(s.UpdatedAt))
+		s.OrgID, gpc, s.HonourDNT, s.TTL.Milliseconds(), s.EraseOnWithdrawal, presage.StoredTime(s.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("put consent settings: %w", err)
 	}
@@ -102,7 +102,7 @@ const noticeLockClass int32 = 0x636e7374
 // concurrent creators take turns; should the primary key still collide, the
 // transaction is retried once with a fresh version.
 func (db *DB) CreateNotice(ctx context.Context, n consent.Notice, finalize func(*consent.Notice)) (consent.Notice, error) {
-	n.CreatedAt = ms(n.CreatedAt)
+	n.CreatedAt = presage.StoredTime(n.CreatedAt)
 	for attempt := 1; ; attempt++ {
 		out := n
 		err := db.pool.tx(ctx, func(tx pgx.Tx) error {
@@ -267,7 +267,7 @@ func appendRecord(ctx context.Context, tx pgx.Tx, orgID, visitorID string,
 		decided, expires := make([]time.Time, n), make([]*time.Time, n)
 		for i, s := range states {
 			purpose[i], decision[i], seq[i] = s.Purpose, string(s.Decision), s.RecordSeq
-			decided[i], expires[i] = ms(s.DecidedAt), nullTime(s.ExpiresAt)
+			decided[i], expires[i] = presage.StoredTime(s.DecidedAt), nullTime(s.ExpiresAt)
 		}
 		b.Queue(`INSERT INTO consent_states (`+stateColumns+`)
 			SELECT $1, $2, * FROM unnest($3::text[], $4::text[], $5::bigint[], $6::timestamptz[], $7::timestamptz[])
@@ -393,7 +393,7 @@ func (db *DB) ExpiredStates(ctx context.Context, at time.Time, limit int) ([]con
 	}
 	rows, err := db.pool.query(ctx, `SELECT `+stateColumns+` FROM consent_states
 		WHERE decision IN ('granted', 'denied') AND expires_at <= $1
-		ORDER BY expires_at, org_id, visitor_id, purpose LIMIT $2`, ms(at), limit)
+		ORDER BY expires_at, org_id, visitor_id, purpose LIMIT $2`, presage.StoredTime(at), limit)
 	out, err := scanAll(rows, err, scanState)
 	if err != nil {
 		return nil, fmt.Errorf("list expired consent states: %w", err)

@@ -4,18 +4,16 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/presage-dev/presage/internal/presage"
 )
-
-// Times are stored with millisecond precision and always read back in UTC.
-
-func ms(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
 
 // nullTime stores the zero time as NULL.
 func nullTime(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil
 	}
-	v := ms(t)
+	v := presage.StoredTime(t)
 	return &v
 }
 

@@ -26,7 +26,7 @@ func (db *DB) ListCustomers(ctx context.Context, orgID string, page presage.Page
 	var q query
 	q.sql = `SELECT ` + customerColumns + ` FROM customers WHERE org_id = ` + q.arg(orgID)
 	if a := page.After; a != nil {
-		q.sql += ` AND (created_at, id) < (` + q.arg(ms(a.T)) + `, ` + q.arg(a.ID) + `)`
+		q.sql += ` AND (created_at, id) < (` + q.arg(presage.StoredTime(a.T)) + `, ` + q.arg(a.ID) + `)`
 	}
 	q.sql += ` ORDER BY created_at DESC, id DESC`
 	return list(ctx, db, "customers", q, page, scanCustomer)

@@ -19,7 +19,7 @@ func (db *DB) ListEvents(ctx context.Context, orgID, sessionID string, page pres
 	var q query
 	q.sql = eventSelect + ` WHERE org_id = ` + q.arg(orgID) + ` AND session_id = ` + q.arg(sessionID)
 	if a := page.After; a != nil {
-		q.sql += ` AND (occurred_at, seq) > (` + q.arg(ms(a.T)) + `, ` + q.arg(a.Seq) + `)`
+		q.sql += ` AND (occurred_at, seq) > (` + q.arg(presage.StoredTime(a.T)) + `, ` + q.arg(a.Seq) + `)`
 	}
 	q.sql += ` ORDER BY occurred_at, seq`
 	return list(ctx, db, "events", q, page, scanEvent)

@@ -20,7 +20,7 @@ func identify(ctx context.Context, tx pgx.Tx, id commitplan.Identification) erro
 	if err != nil {
 		return err
 	}
-	at := ms(id.At)
+	at := presage.StoredTime(id.At)
 	tag, err := tx.Exec(ctx, `INSERT INTO customers (org_id, id, traits, created_at, updated_at)
 		VALUES ($1, $2, '{}', $3, $3) ON CONFLICT (org_id, id) DO NOTHING`, id.OrgID, customerID, at)
 	if err != nil {

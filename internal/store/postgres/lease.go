@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/presage-dev/presage/internal/presage"
 )
 
 // AcquireLease takes or renews the lease name for holder until now+ttl, in
@@ -13,7 +15,7 @@ func (db *DB) AcquireLease(ctx context.Context, name, holder string, now time.Ti
 	tag, err := db.pool.exec(ctx, `INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3)
 		ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
 		WHERE leases.holder = EXCLUDED.holder OR leases.expires_at < $4`,
-		name, holder, ms(now.Add(ttl)), ms(now))
+		name, holder, presage.StoredTime(now.Add(ttl)), presage.StoredTime(now))
 	if err != nil {
 		return false, fmt.Errorf("acquire lease: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/presage-dev/presage/internal/predict"
+	"github.com/presage-dev/presage/internal/presage"
 	"github.com/presage-dev/presage/internal/store/internal/outcomerow"
 	"github.com/presage-dev/presage/internal/store/internal/rowjson"
 )
@@ -79,7 +80,7 @@ func writeModel(ctx context.Context, tx pgx.Tx, c predict.Checkpoint) error {
 	tag, err := tx.Exec(ctx, `UPDATE models SET version = $1, model = $2, monitor = $3, reference = $4, cursor_at = $5,
 		cursor_id = $6, examples = $7, sessions = $8, positives = $9, updated_at = $10
 		WHERE org_id = $11 AND outcome_id = $12 AND version = $13`,
-		c.Version, model, monitor, ref, ms(c.Cursor.T), c.Cursor.ID, c.Examples, c.Sessions, c.Positives, ms(c.UpdatedAt),
+		c.Version, model, monitor, ref, presage.StoredTime(c.Cursor.T), c.Cursor.ID, c.Examples, c.Sessions, c.Positives, presage.StoredTime(c.UpdatedAt),
 		c.OrgID, c.OutcomeID, c.Version-1)
 	if err != nil {
 		return fmt.Errorf("update model: %w", err)
@@ -87,8 +88,8 @@ func writeModel(ctx context.Context, tx pgx.Tx, c predict.Checkpoint) error {
 	if tag.RowsAffected() == 0 && c.Version == 1 {
 		tag, err = tx.Exec(ctx, `INSERT INTO models (`+modelColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 			ON CONFLICT (org_id, outcome_id) DO NOTHING`,
-			c.OrgID, c.OutcomeID, c.Version, model, monitor, ref, ms(c.Cursor.T), c.Cursor.ID, c.Examples, c.Sessions,
-			c.Positives, ms(c.UpdatedAt))
+			c.OrgID, c.OutcomeID, c.Version, model, monitor, ref, presage.StoredTime(c.Cursor.T), c.Cursor.ID, c.Examples, c.Sessions,
+			c.Positives, presage.StoredTime(c.UpdatedAt))
 		if err != nil {
 			return fmt.Errorf("insert model: %w", err)
 		}

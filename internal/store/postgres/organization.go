@@ -20,7 +20,7 @@ func (db *DB) CreateOrganization(ctx context.Context, org presage.Organization) 
 		return fmt.Errorf("create organization: %w", err)
 	}
 	_, err = db.pool.exec(ctx, `INSERT INTO organizations (`+orgColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`,
-		org.ID, org.Name, org.SiteKey, origins, rowjson.NonNil(org.IdentitySecret), ms(org.CreatedAt))
+		org.ID, org.Name, org.SiteKey, origins, rowjson.NonNil(org.IdentitySecret), presage.StoredTime(org.CreatedAt))
 	if isUnique(err) {
 		return conflict("an organization with this id, name or site key exists", err)
 	}

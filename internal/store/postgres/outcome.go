@@ -39,7 +39,7 @@ func (db *DB) CreateOutcome(ctx context.Context, o presage.Outcome, max int) err
 			return outcomerow.LimitReached(max)
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO outcomes (`+outcomeColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			o.OrgID, o.ID, o.Name, o.Description, string(o.Direction), cond, o.ValueField, ms(o.CreatedAt), ms(o.UpdatedAt))
+			o.OrgID, o.ID, o.Name, o.Description, string(o.Direction), cond, o.ValueField, presage.StoredTime(o.CreatedAt), presage.StoredTime(o.UpdatedAt))
 		return outcomeConflict(o, err)
 	})
 	if err != nil {
@@ -68,7 +68,7 @@ func (db *DB) UpdateOutcome(ctx context.Context, o presage.Outcome) error {
 	}
 	tag, err := db.pool.exec(ctx, `UPDATE outcomes SET name = $1, description = $2, direction = $3, condition = $4,
 		value_field = $5, updated_at = $6 WHERE org_id = $7 AND id = $8`,
-		o.Name, o.Description, string(o.Direction), cond, o.ValueField, ms(o.UpdatedAt), o.OrgID, o.ID)
+		o.Name, o.Description, string(o.Direction), cond, o.ValueField, presage.StoredTime(o.UpdatedAt), o.OrgID, o.ID)
 	if err != nil {
 		return fmt.Errorf("update outcome: %w", outcomeConflict(o, err))
 	}
@@ -138,7 +138,7 @@ func (db *DB) ListAchievements(ctx context.Context, orgID string, f outcome.Achi
 	}
 	if a := page.After; a != nil {
 		session, outcome := outcomerow.SplitAchievementCursor(a.ID)
-		q.sql += ` AND (a.achieved_at, a.session_id, a.outcome_id) < (` + q.arg(ms(a.T)) + `, ` + q.arg(session) + `, ` + q.arg(outcome) + `)`
+		q.sql += ` AND (a.achieved_at, a.session_id, a.outcome_id) < (` + q.arg(presage.StoredTime(a.T)) + `, ` + q.arg(session) + `, ` + q.arg(outcome) + `)`
 	}
 	q.sql += ` ORDER BY a.achieved_at DESC, a.session_id DESC, a.outcome_id DESC`
 	return list(ctx, db, "achievements", q, page, scanAchievement)

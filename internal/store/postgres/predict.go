@@ -32,19 +32,19 @@ func (db *DB) VisitorHistory(ctx context.Context, orgID, visitorID, exceptSessio
 	var last *time.Time
 	const past = ` WHERE s.org_id = $1 AND s.visitor_id = $2 AND s.id <> $3 AND s.started_at < $4`
 	if err := db.pool.queryRow(ctx, `SELECT COUNT(*), MAX(s.last_event_at) FROM sessions s`+past,
-		orgID, visitorID, exceptSessionID, ms(before)).Scan(&h.PastSessions, &last); err != nil {
+		orgID, visitorID, exceptSessionID, presage.StoredTime(before)).Scan(&h.PastSessions, &last); err != nil {
 		return predict.VisitorHistory{}, fmt.Errorf("visitor history: %w", err)
 	}
 	if h.PastSessions == 0 {
 		return h, nil
 	}
 	h.LastVisit = fromNull(last)
-	if cut := ms(before); h.LastVisit.After(cut) { // as known when the session started
+	if cut := presage.StoredTime(before); h.LastVisit.After(cut) { // as known when the session started
 		h.LastVisit = cut
 	}
 	rows, err := db.pool.query(ctx, `SELECT DISTINCT a.outcome_id FROM sessions s
 		JOIN achievements a ON a.org_id = s.org_id AND a.session_id = s.id`+past+` AND a.achieved_at < $4`,
-		orgID, visitorID, exceptSessionID, ms(before))
+		orgID, visitorID, exceptSessionID, presage.StoredTime(before))
 	achieved, err := scanAll(rows, err, func(r pgx.Row) (string, error) {
 		var id string
 		return id, r.Scan(&id)
@@ -126,7 +126,7 @@ func (db *DB) EndedSessions(ctx context.Context, orgID string, after presage.Cur
 	}
 	rows, err := db.pool.query(ctx, `SELECT `+sessionColumns+` FROM sessions s
 		WHERE s.org_id = $1 AND (s.last_event_at, s.id) > ($2, $3) AND s.last_event_at < $4
-		ORDER BY s.last_event_at, s.id LIMIT $5`, orgID, ms(after.T), after.ID, ms(endedBefore), limit)
+		ORDER BY s.last_event_at, s.id LIMIT $5`, orgID, presage.StoredTime(after.T), after.ID, presage.StoredTime(endedBefore), limit)
 	out, err := scanAll(rows, err, scanSession)
 	if err != nil {
 		return nil, fmt.Errorf("ended sessions: %w", err)

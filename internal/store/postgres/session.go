@@ -38,7 +38,7 @@ func (db *DB) ListSessions(ctx context.Context, orgID string, f journey.SessionF
 		q.sql += ` AND v.customer_id = ` + q.arg(f.CustomerID)
 	}
 	if a := page.After; a != nil {
-		q.sql += ` AND (s.started_at, s.id) < (` + q.arg(ms(a.T)) + `, ` + q.arg(a.ID) + `)`
+		q.sql += ` AND (s.started_at, s.id) < (` + q.arg(presage.StoredTime(a.T)) + `, ` + q.arg(a.ID) + `)`
 	}
 	q.sql += ` ORDER BY s.started_at DESC, s.id DESC`
 	return list(ctx, db, "sessions", q, page, scanSession)

@@ -29,7 +29,7 @@ func (db *DB) ListVisitors(ctx context.Context, orgID string, f journey.VisitorF
 		q.sql += ` AND customer_id = ` + q.arg(f.CustomerID)
 	}
 	if a := page.After; a != nil {
-		q.sql += ` AND (first_seen_at, id) < (` + q.arg(ms(a.T)) + `, ` + q.arg(a.ID) + `)`
+		q.sql += ` AND (first_seen_at, id) < (` + q.arg(presage.StoredTime(a.T)) + `, ` + q.arg(a.ID) + `)`
 	}
 	q.sql += ` ORDER BY first_seen_at DESC, id DESC`
 	return list(ctx, db, "visitors", q, page, scanVisitor)

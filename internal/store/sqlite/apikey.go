@@ -21,7 +21,7 @@ func (db *DB) CreateAPIKey(ctx context.Context, key presage.APIKey) error {
 		return fmt.Errorf("create api key: %w", err)
 	}
 	_, err = db.write.ExecContext(ctx, `INSERT INTO api_keys (`+keyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		key.ID, key.OrgID, key.Name, scopes, rowjson.NonNil(key.SecretHash), ms(key.CreatedAt),
+		key.ID, key.OrgID, key.Name, scopes, rowjson.NonNil(key.SecretHash), unixMilli(key.CreatedAt),
 		nullMS(key.LastUsedAt), nullMS(key.RevokedAt))
 	switch {
 	case isUnique(err):
@@ -57,14 +57,14 @@ func (db *DB) ListAPIKeys(ctx context.Context, orgID string) ([]presage.APIKey, 
 // RevokeAPIKey sets RevokedAt of orgID's key id once.
 func (db *DB) RevokeAPIKey(ctx context.Context, orgID, id string, at time.Time) error {
 	res, err := db.write.ExecContext(ctx, `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE org_id = ? AND id = ?`,
-		ms(at), orgID, id)
+		unixMilli(at), orgID, id)
 	return affectedOne(res, err, "revoke api key")
 }
 
 // TouchAPIKey moves LastUsedAt of key id forward to at.
 func (db *DB) TouchAPIKey(ctx context.Context, id string, at time.Time) error {
 	res, err := db.write.ExecContext(ctx, `UPDATE api_keys SET last_used_at = MAX(COALESCE(last_used_at, ?1), ?1) WHERE id = ?2`,
-		ms(at), id)
+		unixMilli(at), id)
 	return affectedOne(res, err, "touch api key")
 }
 

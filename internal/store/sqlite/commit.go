@@ -18,9 +18,9 @@ import (
 // achievements. Every kind of row goes in multi-row statements, so a
 // transaction runs a handful of statements whatever the number of writes it
 // groups (and none for a kind it has no rows of).
-func (db *DB) CommitWrites(ctx context.Context, writes []collect.Write) ([]collect.Outcome, error) {
+func (db *DB) CommitWrites(ctx context.Context, writes []collect.Write) ([]collect.CommitResult, error) {
 	if len(writes) == 0 {
-		return []collect.Outcome{}, nil
+		return []collect.CommitResult{}, nil
 	}
 	p, err := commitplan.New(writes)
 	if err != nil {
@@ -178,7 +178,7 @@ func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, p *commitplan.Plan) 
 		for i := range chunk {
 			e := &chunk[i]
 			args = append(args, e.Key.OrgID, e.Key.ID, e.SessionID, e.VisitorID, e.Type, e.Name,
-				ms(e.OccurredAt), ms(e.ReceivedAt), e.URL, e.Title, e.Referrer, e.Attributes, e.Context)
+				unixMilli(e.OccurredAt), unixMilli(e.ReceivedAt), e.URL, e.Title, e.Referrer, e.Attributes, e.Context)
 		}
 		rows, err := stmt.QueryContext(ctx, args...)
 		if err != nil {
@@ -357,10 +357,10 @@ func (db *DB) upsertSessions(ctx context.Context, tx *sql.Tx, p *commitplan.Plan
 		case !ok:
 			p.Created(s)
 			full = append(full, s)
-		case ms(s.StartedAt) < sp.start:
+		case unixMilli(s.StartedAt) < sp.start:
 			full = append(full, s)
-		case s.Stored > 0 || ms(s.LastEventAt) > sp.last:
-			touched = append(touched, touchRow{key: keys[i], last: ms(s.LastEventAt), add: s.Stored})
+		case s.Stored > 0 || unixMilli(s.LastEventAt) > sp.last:
+			touched = append(touched, touchRow{key: keys[i], last: unixMilli(s.LastEventAt), add: s.Stored})
 		}
 	}
 	args := make([]any, 0, sessionCols*min(len(full), sessionChunk))
@@ -375,7 +375,7 @@ func (db *DB) upsertSessions(ctx context.Context, tx *sql.Tx, p *commitplan.Plan
 		args = args[:0]
 		for _, s := range chunk {
 			c := s.Context
-			args = append(args, s.OrgID, s.ID, s.VisitorID, ms(s.StartedAt), ms(s.LastEventAt), s.Stored,
+			args = append(args, s.OrgID, s.ID, s.VisitorID, unixMilli(s.StartedAt), unixMilli(s.LastEventAt), s.Stored,
 				s.LandingURL, s.Referrer, c.Device, c.Browser, c.OS, c.ReferrerClass, s.UTM, s.IPPrefix, s.TimeZone, s.Language)
 		}
 		if _, err := stmt.ExecContext(ctx, args...); err != nil {
@@ -400,10 +400,10 @@ func (db *DB) upsertVisitors(ctx context.Context, tx *sql.Tx, p *commitplan.Plan
 	for i, v := range p.Visitors {
 		sp, ok := found[keys[i]]
 		switch {
-		case !ok || ms(v.FirstSeenAt) < sp.start:
+		case !ok || unixMilli(v.FirstSeenAt) < sp.start:
 			full = append(full, v)
-		case v.NewSessions > 0 || ms(v.LastSeenAt) > sp.last:
-			touched = append(touched, touchRow{key: keys[i], last: ms(v.LastSeenAt), add: v.NewSessions})
+		case v.NewSessions > 0 || unixMilli(v.LastSeenAt) > sp.last:
+			touched = append(touched, touchRow{key: keys[i], last: unixMilli(v.LastSeenAt), add: v.NewSessions})
 		}
 	}
 	args := make([]any, 0, visitorCols*min(len(full), visitorChunk))
@@ -417,7 +417,7 @@ func (db *DB) upsertVisitors(ctx context.Context, tx *sql.Tx, p *commitplan.Plan
 		}
 		args = args[:0]
 		for _, v := range chunk {
-			args = append(args, v.OrgID, v.ID, ms(v.FirstSeenAt), ms(v.LastSeenAt), v.NewSessions)
+			args = append(args, v.OrgID, v.ID, unixMilli(v.FirstSeenAt), unixMilli(v.LastSeenAt), v.NewSessions)
 		}
 		if _, err := stmt.ExecContext(ctx, args...); err != nil {
 			return fmt.Errorf("upsert visitors: %w", err)
@@ -447,7 +447,7 @@ func (db *DB) upsertPredictions(ctx context.Context, tx *sql.Tx, p *commitplan.P
 	return execRows(ctx, db, tx, "upsert predictions", p.Predictions, predictionChunk, predictionCols, upsertPredictionsSQL,
 		func(args []any, r *commitplan.PredictionRow) []any {
 			return append(args, r.OrgID, r.SessionID, r.OutcomeID, r.VisitorID, r.Probability, r.MaxProbability,
-				r.Percentile, r.ModelVersion, r.Events, ms(r.UpdatedAt), r.History)
+				r.Percentile, r.ModelVersion, r.Events, unixMilli(r.UpdatedAt), r.History)
 		})
 }
 
@@ -462,7 +462,7 @@ func buildInsertAchievementsSQL(n int) string {
 func (db *DB) insertAchievements(ctx context.Context, tx *sql.Tx, p *commitplan.Plan) error {
 	return execRows(ctx, db, tx, "insert achievements", p.Achievements, achievementChunk, achievementCols, insertAchievementsSQL,
 		func(args []any, a *presage.Achievement) []any {
-			return append(args, a.OrgID, a.OutcomeID, a.SessionID, a.VisitorID, a.EventID, ms(a.AchievedAt), a.Value)
+			return append(args, a.OrgID, a.OutcomeID, a.SessionID, a.VisitorID, a.EventID, unixMilli(a.AchievedAt), a.Value)
 		})
 }
 

@@ -44,7 +44,7 @@ func (db *DB) PutPurposes(ctx context.Context, orgID string, ps []consent.Purpos
 				VALUES (?, ?, ?, ?, ?)
 				ON CONFLICT (org_id, name) DO UPDATE SET basis = excluded.basis, description = excluded.description,
 					updated_at = excluded.updated_at`,
-				orgID, p.Name, string(p.Basis), p.Description, ms(p.UpdatedAt)); err != nil {
+				orgID, p.Name, string(p.Basis), p.Description, unixMilli(p.UpdatedAt)); err != nil {
 				return err
 			}
 		}
@@ -84,7 +84,7 @@ func (db *DB) PutSettings(ctx context.Context, s consent.Settings) error {
 			(org_id, gpc_objects, honour_dnt, ttl_ms, erase_on_withdrawal, updated_at) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (org_id) DO UPDATE SET gpc_objects = excluded.gpc_objects, honour_dnt = excluded.honour_dnt,
 			ttl_ms = excluded.ttl_ms, erase_on_withdrawal = excluded.erase_on_withdrawal, updated_at = excluded.updated_at`,
-		s.OrgID, gpc, s.HonourDNT, s.TTL.Milliseconds(), s.EraseOnWithdrawal, ms(s.UpdatedAt))
+		s.OrgID, gpc, s.HonourDNT, s.TTL.Milliseconds(), s.EraseOnWithdrawal, unixMilli(s.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("put consent settings: %w", err)
 	}
@@ -96,7 +96,7 @@ const noticeColumns = `org_id, version, language, title, texts, sha256, created_
 // CreateNotice stores n as n.OrgID's next version: the writer's transaction
 // makes the read of the highest version and the insert one step.
 func (db *DB) CreateNotice(ctx context.Context, n consent.Notice, finalize func(*consent.Notice)) (consent.Notice, error) {
-	n.CreatedAt = fromMS(ms(n.CreatedAt))
+	n.CreatedAt = fromMS(unixMilli(n.CreatedAt))
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) + 1 FROM consent_notices WHERE org_id = ?`,
 			n.OrgID).Scan(&n.Version); err != nil {
@@ -110,7 +110,7 @@ func (db *DB) CreateNotice(ctx context.Context, n consent.Notice, finalize func(
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO consent_notices (`+noticeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			n.OrgID, n.Version, n.Language, n.Title, texts, n.SHA256, ms(n.CreatedAt))
+			n.OrgID, n.Version, n.Language, n.Title, texts, n.SHA256, unixMilli(n.CreatedAt))
 		if isUnique(err) {
 			return conflict("this notice version exists", err)
 		}
@@ -198,7 +198,7 @@ func (db *DB) Append(ctx context.Context, orgID, visitorID string,
 			if _, err := tx.ExecContext(ctx, `INSERT INTO consent_states (`+stateColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT (org_id, visitor_id, purpose) DO UPDATE SET decision = excluded.decision,
 					record_seq = excluded.record_seq, decided_at = excluded.decided_at, expires_at = excluded.expires_at`,
-				s.OrgID, s.VisitorID, s.Purpose, string(s.Decision), s.RecordSeq, ms(s.DecidedAt), nullMS(s.ExpiresAt)); err != nil {
+				s.OrgID, s.VisitorID, s.Purpose, string(s.Decision), s.RecordSeq, unixMilli(s.DecidedAt), nullMS(s.ExpiresAt)); err != nil {
 				return fmt.Errorf("upsert state: %w", err)
 			}
 		}
@@ -231,7 +231,7 @@ func insertRecord(ctx context.Context, tx *sql.Tx, r consent.Record) error {
 	_, err = tx.ExecContext(ctx, `INSERT INTO consent_records (`+recordColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.OrgID, r.Seq, r.ID, r.VisitorID, r.CustomerID, string(r.Action), decisions, r.NoticeVersion, r.NoticeHash,
-		string(r.Method), ms(r.RecordedAt), r.IPPrefix, r.UserAgent, artefact, r.PrevHash, r.Hash)
+		string(r.Method), unixMilli(r.RecordedAt), r.IPPrefix, r.UserAgent, artefact, r.PrevHash, r.Hash)
 	if isUnique(err) {
 		return conflict("a consent record with this id or sequence number exists", err)
 	}
@@ -358,7 +358,7 @@ func (db *DB) ExpiredStates(ctx context.Context, at time.Time, limit int) ([]con
 	}
 	rows, err := db.read.QueryContext(ctx, `SELECT `+stateColumns+` FROM consent_states
 		WHERE decision IN ('granted', 'denied') AND expires_at <= ?
-		ORDER BY expires_at, org_id, visitor_id, purpose LIMIT ?`, ms(at), limit)
+		ORDER BY expires_at, org_id, visitor_id, purpose LIMIT ?`, unixMilli(at), limit)
 	out, err := scanAll(rows, err, scanState)
 	if err != nil {
 		return nil, fmt.Errorf("list expired consent states: %w", err)

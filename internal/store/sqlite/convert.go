@@ -7,7 +7,7 @@ import (
 
 // Times are stored as Unix milliseconds and always read back in UTC.
 
-func ms(t time.Time) int64 { return t.UnixMilli() }
+func unixMilli(t time.Time) int64 { return t.UnixMilli() }
 
 func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
 

@@ -26,7 +26,7 @@ func (db *DB) ListCustomers(ctx context.Context, orgID string, page presage.Page
 	args := []any{orgID}
 	if a := page.After; a != nil {
 		q += ` AND (created_at, id) < (?, ?)`
-		args = append(args, ms(a.T), a.ID)
+		args = append(args, unixMilli(a.T), a.ID)
 	}
 	q += ` ORDER BY created_at DESC, id DESC LIMIT ?`
 	return list(ctx, db, "customers", q, args, page, scanCustomer)

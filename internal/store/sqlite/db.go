@@ -22,7 +22,7 @@ type DB struct {
 	path  string
 	write *sql.DB // one connection: SQLite has one writer
 	read  *sql.DB // query-only pool
-	ckpt  *checkpointer
+	ckpt  *walCheckpointer
 
 	mu     sync.Mutex
 	stmts  map[string]*sql.Stmt // write statements prepared once
@@ -78,7 +78,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	ckpt.SetMaxIdleConns(1)
 	ckpt.SetConnMaxLifetime(0)
 	ckpt.SetConnMaxIdleTime(0)
-	return &DB{path: path, write: write, read: read, ckpt: newCheckpointer(ckpt), stmts: map[string]*sql.Stmt{},
+	return &DB{path: path, write: write, read: read, ckpt: newWALCheckpointer(ckpt), stmts: map[string]*sql.Stmt{},
 		rstmts: map[string]*sql.Stmt{}}, nil
 }
 

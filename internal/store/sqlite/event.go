@@ -18,7 +18,7 @@ func (db *DB) ListEvents(ctx context.Context, orgID, sessionID string, page pres
 	args := []any{orgID, sessionID}
 	if a := page.After; a != nil {
 		q += ` AND (occurred_at, seq) > (?, ?)`
-		args = append(args, ms(a.T), a.Seq)
+		args = append(args, unixMilli(a.T), a.Seq)
 	}
 	q += ` ORDER BY occurred_at, seq LIMIT ?`
 	return list(ctx, db, "events", q, args, page, scanEvent)

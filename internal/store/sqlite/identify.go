@@ -34,7 +34,7 @@ func (db *DB) identify(ctx context.Context, tx *sql.Tx, id commitplan.Identifica
 	if err != nil {
 		return err
 	}
-	at := ms(commitplan.MS(id.At))
+	at := unixMilli(presage.StoredTime(id.At))
 	if err := db.exec(ctx, tx, createCustomerSQL, id.OrgID, customerID, at, at); err != nil {
 		return fmt.Errorf("identify: create customer: %w", err)
 	}

@@ -13,7 +13,7 @@ func (db *DB) AcquireLease(ctx context.Context, name, holder string, now time.Ti
 	res, err := db.write.ExecContext(ctx, `INSERT INTO leases (name, holder, expires_at) VALUES (?1, ?2, ?3)
 		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
 		WHERE leases.holder = excluded.holder OR leases.expires_at < ?4`,
-		name, holder, ms(now.Add(ttl)), ms(now))
+		name, holder, unixMilli(now.Add(ttl)), unixMilli(now))
 	if err != nil {
 		return false, fmt.Errorf("acquire lease: %w", err)
 	}

@@ -78,7 +78,7 @@ func writeModel(ctx context.Context, tx *sql.Tx, c predict.Checkpoint) error {
 	res, err := tx.ExecContext(ctx, `UPDATE models SET version = ?, model = ?, monitor = ?, reference = ?, cursor_at = ?,
 		cursor_id = ?, examples = ?, sessions = ?, positives = ?, updated_at = ?
 		WHERE org_id = ? AND outcome_id = ? AND version = ?`,
-		c.Version, model, monitor, ref, ms(c.Cursor.T), c.Cursor.ID, c.Examples, c.Sessions, c.Positives, ms(c.UpdatedAt),
+		c.Version, model, monitor, ref, unixMilli(c.Cursor.T), c.Cursor.ID, c.Examples, c.Sessions, c.Positives, unixMilli(c.UpdatedAt),
 		c.OrgID, c.OutcomeID, c.Version-1)
 	n, err := rowsAffected(res, err)
 	if err != nil {
@@ -87,8 +87,8 @@ func writeModel(ctx context.Context, tx *sql.Tx, c predict.Checkpoint) error {
 	if n == 0 && c.Version == 1 {
 		res, err = tx.ExecContext(ctx, `INSERT INTO models (`+modelColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (org_id, outcome_id) DO NOTHING`,
-			c.OrgID, c.OutcomeID, c.Version, model, monitor, ref, ms(c.Cursor.T), c.Cursor.ID, c.Examples, c.Sessions,
-			c.Positives, ms(c.UpdatedAt))
+			c.OrgID, c.OutcomeID, c.Version, model, monitor, ref, unixMilli(c.Cursor.T), c.Cursor.ID, c.Examples, c.Sessions,
+			c.Positives, unixMilli(c.UpdatedAt))
 		if n, err = rowsAffected(res, err); err != nil {
 			return fmt.Errorf("insert model: %w", err)
 		}

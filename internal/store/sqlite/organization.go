@@ -18,7 +18,7 @@ func (db *DB) CreateOrganization(ctx context.Context, org presage.Organization) 
 		return fmt.Errorf("create organization: %w", err)
 	}
 	_, err = db.write.ExecContext(ctx, `INSERT INTO organizations (`+orgColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
-		org.ID, org.Name, org.SiteKey, origins, rowjson.NonNil(org.IdentitySecret), ms(org.CreatedAt))
+		org.ID, org.Name, org.SiteKey, origins, rowjson.NonNil(org.IdentitySecret), unixMilli(org.CreatedAt))
 	if isUnique(err) {
 		return conflict("an organization with this id, name or site key exists", err)
 	}

@@ -30,7 +30,7 @@ func (db *DB) CreateOutcome(ctx context.Context, o presage.Outcome, max int) err
 			return outcomerow.LimitReached(max)
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO outcomes (`+outcomeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			o.OrgID, o.ID, o.Name, o.Description, o.Direction, cond, o.ValueField, ms(o.CreatedAt), ms(o.UpdatedAt))
+			o.OrgID, o.ID, o.Name, o.Description, o.Direction, cond, o.ValueField, unixMilli(o.CreatedAt), unixMilli(o.UpdatedAt))
 		return outcomeConflict(o, err)
 	})
 	if err != nil {
@@ -58,7 +58,7 @@ func (db *DB) UpdateOutcome(ctx context.Context, o presage.Outcome) error {
 	}
 	res, err := db.write.ExecContext(ctx, `UPDATE outcomes SET name = ?, description = ?, direction = ?, condition = ?,
 		value_field = ?, updated_at = ? WHERE org_id = ? AND id = ?`,
-		o.Name, o.Description, o.Direction, cond, o.ValueField, ms(o.UpdatedAt), o.OrgID, o.ID)
+		o.Name, o.Description, o.Direction, cond, o.ValueField, unixMilli(o.UpdatedAt), o.OrgID, o.ID)
 	return affectedOne(res, outcomeConflict(o, err), "update outcome")
 }
 
@@ -130,7 +130,7 @@ func (db *DB) ListAchievements(ctx context.Context, orgID string, f outcome.Achi
 	if a := page.After; a != nil {
 		session, outcome := outcomerow.SplitAchievementCursor(a.ID)
 		q += ` AND (a.achieved_at, a.session_id, a.outcome_id) < (?, ?, ?)`
-		args = append(args, ms(a.T), session, outcome)
+		args = append(args, unixMilli(a.T), session, outcome)
 	}
 	q += ` ORDER BY a.achieved_at DESC, a.session_id DESC, a.outcome_id DESC LIMIT ?`
 	return list(ctx, db, "achievements", q, args, page, scanAchievement)

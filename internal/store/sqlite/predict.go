@@ -31,19 +31,19 @@ func (db *DB) VisitorHistory(ctx context.Context, orgID, visitorID, exceptSessio
 	var last sql.NullInt64
 	const past = ` WHERE s.org_id = ?1 AND s.visitor_id = ?2 AND s.id <> ?3 AND s.started_at < ?4`
 	if err := db.hotQueryRow(ctx, `SELECT COUNT(*), MAX(s.last_event_at) FROM sessions s`+past,
-		orgID, visitorID, exceptSessionID, ms(before)).Scan(&h.PastSessions, &last); err != nil {
+		orgID, visitorID, exceptSessionID, unixMilli(before)).Scan(&h.PastSessions, &last); err != nil {
 		return predict.VisitorHistory{}, fmt.Errorf("visitor history: %w", err)
 	}
 	if h.PastSessions == 0 {
 		return h, nil
 	}
 	h.LastVisit = fromNullMS(last)
-	if cut := fromMS(ms(before)); h.LastVisit.After(cut) { // as known when the session started
+	if cut := fromMS(unixMilli(before)); h.LastVisit.After(cut) { // as known when the session started
 		h.LastVisit = cut
 	}
 	rows, err := db.hotQuery(ctx, `SELECT DISTINCT a.outcome_id FROM sessions s
 		JOIN achievements a ON a.org_id = s.org_id AND a.session_id = s.id`+past+` AND a.achieved_at < ?4`,
-		orgID, visitorID, exceptSessionID, ms(before))
+		orgID, visitorID, exceptSessionID, unixMilli(before))
 	achieved, err := scanAll(rows, err, func(sc scanner) (string, error) {
 		var id string
 		return id, sc.Scan(&id)
@@ -125,7 +125,7 @@ func (db *DB) EndedSessions(ctx context.Context, orgID string, after presage.Cur
 	}
 	rows, err := db.read.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions s
 		WHERE s.org_id = ? AND (s.last_event_at, s.id) > (?, ?) AND s.last_event_at < ?
-		ORDER BY s.last_event_at, s.id LIMIT ?`, orgID, ms(after.T), after.ID, ms(endedBefore), limit)
+		ORDER BY s.last_event_at, s.id LIMIT ?`, orgID, unixMilli(after.T), after.ID, unixMilli(endedBefore), limit)
 	out, err := scanAll(rows, err, scanSession)
 	if err != nil {
 		return nil, fmt.Errorf("ended sessions: %w", err)

@@ -40,7 +40,7 @@ func (db *DB) ListSessions(ctx context.Context, orgID string, f journey.SessionF
 	}
 	if a := page.After; a != nil {
 		q += ` AND (s.started_at, s.id) < (?, ?)`
-		args = append(args, ms(a.T), a.ID)
+		args = append(args, unixMilli(a.T), a.ID)
 	}
 	q += ` ORDER BY s.started_at DESC, s.id DESC LIMIT ?`
 	return list(ctx, db, "sessions", q, args, page, scanSession)

@@ -31,7 +31,7 @@ func (db *DB) ListVisitors(ctx context.Context, orgID string, f journey.VisitorF
 	}
 	if a := page.After; a != nil {
 		q += ` AND (first_seen_at, id) < (?, ?)`
-		args = append(args, ms(a.T), a.ID)
+		args = append(args, unixMilli(a.T), a.ID)
 	}
 	q += ` ORDER BY first_seen_at DESC, id DESC LIMIT ?`
 	return list(ctx, db, "visitors", q, args, page, scanVisitor)

@@ -16,7 +16,7 @@ func testCommit(t *testing.T, open Opener) {
 		f := newFixture(t, open)
 		w := write(f.org.ID, "visitor-1", "session-1", ev("event-01", base), ev("event-02", base.Add(time.Second)), ev("event-03", base.Add(2*time.Second)))
 		out := f.commit(w)
-		if out[0] != (collect.Outcome{Stored: 3}) {
+		if out[0] != (collect.CommitResult{Stored: 3}) {
 			t.Fatalf("outcome %+v", out[0])
 		}
 		for i := 1; i < len(w.Events); i++ {
@@ -25,11 +25,11 @@ func testCommit(t *testing.T, open Opener) {
 			}
 		}
 		s := f.session(f.org.ID, "session-1")
-		if s.EventCount != 3 || !s.StartedAt.Equal(ms(base)) || !s.LastEventAt.Equal(ms(base.Add(2*time.Second))) {
+		if s.EventCount != 3 || !s.StartedAt.Equal(presage.StoredTime(base)) || !s.LastEventAt.Equal(presage.StoredTime(base.Add(2*time.Second))) {
 			t.Fatalf("session %+v", s)
 		}
 		v := f.visitor(f.org.ID, "visitor-1")
-		if v.SessionCount != 1 || v.CustomerID != "" || !v.FirstSeenAt.Equal(ms(base)) || !v.LastSeenAt.Equal(ms(base.Add(2*time.Second))) {
+		if v.SessionCount != 1 || v.CustomerID != "" || !v.FirstSeenAt.Equal(presage.StoredTime(base)) || !v.LastSeenAt.Equal(presage.StoredTime(base.Add(2*time.Second))) {
 			t.Fatalf("visitor %+v", v)
 		}
 		if got, err := f.e.CommitWrites(f.ctx, nil); err != nil || len(got) != 0 {
@@ -59,9 +59,9 @@ func testCommit(t *testing.T, open Opener) {
 			g.Referrer != e.Referrer || g.Context != enrichment || g.Seq != w.Events[0].Seq {
 			t.Fatalf("event %+v", g)
 		}
-		if !g.OccurredAt.Equal(ms(base)) || g.OccurredAt.Location() != time.UTC || g.OccurredAt.Nanosecond()%int(time.Millisecond) != 0 ||
-			!g.ReceivedAt.Equal(ms(e.ReceivedAt)) || g.ReceivedAt.Location() != time.UTC {
-			t.Fatalf("times %v %v, want %v %v in UTC", g.OccurredAt, g.ReceivedAt, ms(base), ms(e.ReceivedAt))
+		if !g.OccurredAt.Equal(presage.StoredTime(base)) || g.OccurredAt.Location() != time.UTC || g.OccurredAt.Nanosecond()%int(time.Millisecond) != 0 ||
+			!g.ReceivedAt.Equal(presage.StoredTime(e.ReceivedAt)) || g.ReceivedAt.Location() != time.UTC {
+			t.Fatalf("times %v %v, want %v %v in UTC", g.OccurredAt, g.ReceivedAt, presage.StoredTime(base), presage.StoredTime(e.ReceivedAt))
 		}
 		jsonEqual(t, "attributes", g.Attributes, e.Attributes)
 		if got[1].Attributes != nil || got[1].Name != "" || got[1].Context != (presage.Enrichment{}) {
@@ -85,16 +85,16 @@ func testCommit(t *testing.T, open Opener) {
 		cases := []struct {
 			name   string
 			writes []collect.Write
-			want   []collect.Outcome
+			want   []collect.CommitResult
 		}{
 			{"across calls", []collect.Write{write(org, "visitor-d", "session-d", ev("event-d1", base), ev("event-d2", base))},
-				[]collect.Outcome{{Duplicates: 2}}},
+				[]collect.CommitResult{{Duplicates: 2}}},
 			{"within a write", []collect.Write{write(org, "visitor-d", "session-d", ev("event-d3", base), ev("event-d3", base), ev("event-d1", base))},
-				[]collect.Outcome{{Stored: 1, Duplicates: 2}}},
+				[]collect.CommitResult{{Stored: 1, Duplicates: 2}}},
 			{"within a call", []collect.Write{
 				write(org, "visitor-d", "session-d", ev("event-d4", base), ev("event-d5", base)),
 				write(org, "visitor-d", "session-d", ev("event-d5", base), ev("event-d6", base))},
-				[]collect.Outcome{{Stored: 2}, {Stored: 1, Duplicates: 1}}},
+				[]collect.CommitResult{{Stored: 2}, {Stored: 1, Duplicates: 1}}},
 		}
 		for _, c := range cases {
 			if got := f.commit(c.writes...); !slices.Equal(got, c.want) {
@@ -124,17 +124,17 @@ func testCommit(t *testing.T, open Opener) {
 		again := write(org, "visitor-s", "session-s2", ev("event-s5", base.Add(4*time.Hour)))
 		f.commit(later, second, again)
 		s := f.session(org, "session-s1")
-		if !s.StartedAt.Equal(ms(base)) || !s.LastEventAt.Equal(ms(base.Add(2*time.Hour))) || s.EventCount != 3 {
+		if !s.StartedAt.Equal(presage.StoredTime(base)) || !s.LastEventAt.Equal(presage.StoredTime(base.Add(2*time.Hour))) || s.EventCount != 3 {
 			t.Fatalf("session span %v..%v count %d", s.StartedAt, s.LastEventAt, s.EventCount)
 		}
 		if s.LandingURL != first.Session.LandingURL || s.TimeZone != "Europe/Paris" {
 			t.Fatalf("landing fields changed by a later batch: %+v", s)
 		}
-		if s2 := f.session(org, "session-s2"); s2.EventCount != 2 || !s2.StartedAt.Equal(ms(base.Add(3*time.Hour))) {
+		if s2 := f.session(org, "session-s2"); s2.EventCount != 2 || !s2.StartedAt.Equal(presage.StoredTime(base.Add(3*time.Hour))) {
 			t.Fatalf("session 2 %+v", s2)
 		}
 		v := f.visitor(org, "visitor-s")
-		if v.SessionCount != 2 || !v.FirstSeenAt.Equal(ms(base)) || !v.LastSeenAt.Equal(ms(base.Add(4*time.Hour))) {
+		if v.SessionCount != 2 || !v.FirstSeenAt.Equal(presage.StoredTime(base)) || !v.LastSeenAt.Equal(presage.StoredTime(base.Add(4*time.Hour))) {
 			t.Fatalf("visitor %+v", v)
 		}
 	})
@@ -152,23 +152,23 @@ func testCommit(t *testing.T, open Opener) {
 		f.commit(write(org, "visitor-t", "session-t1", ev("event-t3", base.Add(2*time.Minute)))) // a retry: nothing changes
 		f.commit(write(org, "visitor-t", "session-t2", ev("event-t4", base.Add(time.Hour))))
 		s := f.session(org, "session-t1")
-		if !s.StartedAt.Equal(ms(base)) || !s.LastEventAt.Equal(ms(base.Add(2*time.Minute))) || s.EventCount != 3 {
+		if !s.StartedAt.Equal(presage.StoredTime(base)) || !s.LastEventAt.Equal(presage.StoredTime(base.Add(2*time.Minute))) || s.EventCount != 3 {
 			t.Fatalf("session span %v..%v count %d", s.StartedAt, s.LastEventAt, s.EventCount)
 		}
 		if s.LandingURL != first.Session.LandingURL {
 			t.Fatalf("landing URL changed by a later batch: %q", s.LandingURL)
 		}
 		v := f.visitor(org, "visitor-t")
-		if v.SessionCount != 2 || !v.FirstSeenAt.Equal(ms(base)) || !v.LastSeenAt.Equal(ms(base.Add(time.Hour))) {
+		if v.SessionCount != 2 || !v.FirstSeenAt.Equal(presage.StoredTime(base)) || !v.LastSeenAt.Equal(presage.StoredTime(base.Add(time.Hour))) {
 			t.Fatalf("visitor %+v", v)
 		}
 		// An event earlier than the session's end but after its start moves
 		// nothing but the count.
 		f.commit(write(org, "visitor-t", "session-t1", ev("event-t5", base.Add(30*time.Second))))
-		if s := f.session(org, "session-t1"); !s.LastEventAt.Equal(ms(base.Add(2*time.Minute))) || s.EventCount != 4 {
+		if s := f.session(org, "session-t1"); !s.LastEventAt.Equal(presage.StoredTime(base.Add(2*time.Minute))) || s.EventCount != 4 {
 			t.Fatalf("session span %v..%v count %d", s.StartedAt, s.LastEventAt, s.EventCount)
 		}
-		if v := f.visitor(org, "visitor-t"); v.SessionCount != 2 || !v.LastSeenAt.Equal(ms(base.Add(time.Hour))) {
+		if v := f.visitor(org, "visitor-t"); v.SessionCount != 2 || !v.LastSeenAt.Equal(presage.StoredTime(base.Add(time.Hour))) {
 			t.Fatalf("visitor %+v", v)
 		}
 	})

@@ -52,7 +52,7 @@ func testPurposes(t *testing.T, open Opener) {
 		t.Fatalf("purposes of a new organization: %v, %v", got, err)
 	}
 	p := func(name string, basis consent.Basis, desc string, at time.Time) consent.Purpose {
-		return consent.Purpose{OrgID: org, Name: name, Basis: basis, Description: desc, UpdatedAt: ms(at)}
+		return consent.Purpose{OrgID: org, Name: name, Basis: basis, Description: desc, UpdatedAt: presage.StoredTime(at)}
 	}
 	analytics := p(consent.PurposeAnalytics, consent.BasisConsent, "Journeys", base)
 	marketing := p(consent.PurposeMarketing, consent.BasisConsent, "Offers", base)
@@ -110,7 +110,7 @@ func testConsentSettings(t *testing.T, open Opener) {
 			t.Fatal(err)
 		}
 		if got.OrgID != want.OrgID || !slices.Equal(got.GPCObjects, want.GPCObjects) || got.HonourDNT != want.HonourDNT ||
-			got.TTL != want.TTL || got.EraseOnWithdrawal != want.EraseOnWithdrawal || !got.UpdatedAt.Equal(ms(want.UpdatedAt)) ||
+			got.TTL != want.TTL || got.EraseOnWithdrawal != want.EraseOnWithdrawal || !got.UpdatedAt.Equal(presage.StoredTime(want.UpdatedAt)) ||
 			got.UpdatedAt.Location() != time.UTC {
 			t.Fatalf("settings = %+v, want %+v", got, want)
 		}
@@ -152,7 +152,7 @@ func testNotices(t *testing.T, open Opener) {
 		if got.Version != i+1 || seen != i+1 {
 			t.Fatalf("notice %d: version %d, finalize saw %d", i, got.Version, seen)
 		}
-		if got.SHA256 != noticeHash(got) || !got.CreatedAt.Equal(ms(n.CreatedAt)) {
+		if got.SHA256 != noticeHash(got) || !got.CreatedAt.Equal(presage.StoredTime(n.CreatedAt)) {
 			t.Fatalf("created notice = %+v", got)
 		}
 		created = append(created, got)
@@ -245,7 +245,7 @@ func (f *fixture) notice(orgID string, version int) consent.Notice {
 func sameNotice(t *testing.T, got, want consent.Notice) {
 	t.Helper()
 	if got.OrgID != want.OrgID || got.Version != want.Version || got.Language != want.Language || got.Title != want.Title ||
-		!maps.Equal(got.Texts, want.Texts) || got.SHA256 != want.SHA256 || !got.CreatedAt.Equal(ms(want.CreatedAt)) ||
+		!maps.Equal(got.Texts, want.Texts) || got.SHA256 != want.SHA256 || !got.CreatedAt.Equal(presage.StoredTime(want.CreatedAt)) ||
 		got.CreatedAt.Location() != time.UTC {
 		t.Fatalf("notice = %+v, want %+v", got, want)
 	}
@@ -263,7 +263,7 @@ func chainHash(r consent.Record) string {
 // record returns a record template of visitorID: builder fills the chain.
 func record(orgID, visitorID string, at time.Time, action consent.Action, decisions map[string]consent.Decision) consent.Record {
 	return consent.Record{OrgID: orgID, ID: presage.NewID("cr"), VisitorID: visitorID, Action: action, Decisions: decisions,
-		NoticeVersion: 1, NoticeHash: "notice-1", Method: consent.MethodBanner, RecordedAt: ms(at),
+		NoticeVersion: 1, NoticeHash: "notice-1", Method: consent.MethodBanner, RecordedAt: presage.StoredTime(at),
 		IPPrefix: "203.0.113.0/24", UserAgent: "Mozilla/5.0 Firefox"}
 }
 
@@ -341,7 +341,7 @@ func sameRecord(t *testing.T, got, want consent.Record) {
 	g.Decisions, w.Decisions, g.Artefact, w.Artefact = nil, nil, nil, nil
 	g.RecordedAt, w.RecordedAt = time.Time{}, time.Time{}
 	if !reflect.DeepEqual(g, w) || !maps.Equal(got.Decisions, want.Decisions) || !bytes.Equal(got.Artefact, want.Artefact) ||
-		(got.Artefact == nil) != (want.Artefact == nil) || !got.RecordedAt.Equal(ms(want.RecordedAt)) ||
+		(got.Artefact == nil) != (want.Artefact == nil) || !got.RecordedAt.Equal(presage.StoredTime(want.RecordedAt)) ||
 		got.RecordedAt.Location() != time.UTC {
 		t.Fatalf("record = %+v\nwant %+v", got, want)
 	}
@@ -353,7 +353,7 @@ func sameStates(t *testing.T, got, want []consent.State) {
 	for i := 0; ok && i < len(got); i++ {
 		g, w := got[i], want[i]
 		ok = g.OrgID == w.OrgID && g.VisitorID == w.VisitorID && g.Purpose == w.Purpose && g.Decision == w.Decision &&
-			g.RecordSeq == w.RecordSeq && g.DecidedAt.Equal(ms(w.DecidedAt)) && g.ExpiresAt.Equal(ms(w.ExpiresAt)) &&
+			g.RecordSeq == w.RecordSeq && g.DecidedAt.Equal(presage.StoredTime(w.DecidedAt)) && g.ExpiresAt.Equal(presage.StoredTime(w.ExpiresAt)) &&
 			g.DecidedAt.Location() == time.UTC && g.ExpiresAt.IsZero() == w.ExpiresAt.IsZero()
 	}
 	if !ok {
@@ -611,7 +611,7 @@ func testStatesOf(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 	if len(got) != 2 || got["visitor-1"].Decision != consent.Granted || got["visitor-2"].Decision != consent.Denied ||
-		!got["visitor-1"].ExpiresAt.Equal(ms(base.Add(time.Hour))) || got["visitor-1"].VisitorID != "visitor-1" ||
+		!got["visitor-1"].ExpiresAt.Equal(presage.StoredTime(base.Add(time.Hour))) || got["visitor-1"].VisitorID != "visitor-1" ||
 		got["visitor-1"].Purpose != analytics || got["visitor-1"].OrgID != org {
 		t.Fatalf("states of visitors = %+v", got)
 	}

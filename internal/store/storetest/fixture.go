@@ -18,9 +18,6 @@ type Opener func(t *testing.T) store.Engine
 // base is a fixed instant with sub-millisecond detail the stores drop.
 var base = time.Date(2026, 11, 29, 10, 0, 0, 123_456_789, time.UTC)
 
-// ms is what a store returns for t.
-func ms(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
-
 type fixture struct {
 	t   *testing.T
 	ctx context.Context
@@ -43,7 +40,7 @@ func (f *fixture) newOrg(name string) presage.Organization {
 		SiteKey:        "pk_" + presage.RandomToken(16),
 		AllowedOrigins: []string{"https://shop.example"},
 		IdentitySecret: []byte(presage.RandomToken(32)),
-		CreatedAt:      ms(base),
+		CreatedAt:      presage.StoredTime(base),
 	}
 	if err := f.e.CreateOrganization(f.ctx, org); err != nil {
 		f.t.Fatalf("create organization: %v", err)
@@ -98,7 +95,7 @@ func extID(s string) presage.Identifier {
 	return presage.Identifier{Kind: "external_id", Hash: "h-" + s}
 }
 
-func (f *fixture) commit(writes ...collect.Write) []collect.Outcome {
+func (f *fixture) commit(writes ...collect.Write) []collect.CommitResult {
 	f.t.Helper()
 	out, err := f.e.CommitWrites(f.ctx, writes)
 	if err != nil {

@@ -42,8 +42,8 @@ func testIdentify(t *testing.T, open Opener) {
 		org := f.org.ID
 		first := identification("", base, `{"email":"ada@example.com","givenName":"Ada"}`, email("ada"))
 		c := f.identify(org, "visitor-phone", first)
-		if c.ID != first.NewCustomerID || !c.CreatedAt.Equal(ms(base)) || c.CreatedAt.Location() != time.UTC {
-			t.Fatalf("customer %+v, want id %s created %v", c, first.NewCustomerID, ms(base))
+		if c.ID != first.NewCustomerID || !c.CreatedAt.Equal(presage.StoredTime(base)) || c.CreatedAt.Location() != time.UTC {
+			t.Fatalf("customer %+v, want id %s created %v", c, first.NewCustomerID, presage.StoredTime(base))
 		}
 		jsonEqual(t, "traits", c.Traits, []byte(`{"email":"ada@example.com","givenName":"Ada"}`))
 
@@ -53,7 +53,7 @@ func testIdentify(t *testing.T, open Opener) {
 			t.Fatalf("same email made a second customer %s (first %s)", c2.ID, c.ID)
 		}
 		jsonEqual(t, "merged traits", c2.Traits, []byte(`{"email":"ada@example.com","givenName":"Ada L.","plan":"gold"}`))
-		if !c2.UpdatedAt.Equal(ms(base.Add(time.Hour))) || !c2.CreatedAt.Equal(ms(base)) {
+		if !c2.UpdatedAt.Equal(presage.StoredTime(base.Add(time.Hour))) || !c2.CreatedAt.Equal(presage.StoredTime(base)) {
 			t.Fatalf("created %v updated %v", c2.CreatedAt, c2.UpdatedAt)
 		}
 		if got := f.customerVisitors(org, c.ID); !slices.Equal(got, []string{"visitor-laptop", "visitor-phone"}) {

@@ -119,7 +119,7 @@ func testIsolation(t *testing.T, open Opener) {
 	t.Run("same client ids in two organizations", func(t *testing.T) {
 		w := write(b, "visitor-0", "session-0", ev("event-0-a", base.Add(time.Hour)), ev("event-new", base))
 		w.Identifications = []collect.Identification{identification("visitor-0", base, `{"org":"b"}`, email("visitor-0"))}
-		if out := f.commit(w); out[0] != (collect.Outcome{Stored: 2}) {
+		if out := f.commit(w); out[0] != (collect.CommitResult{Stored: 2}) {
 			t.Fatalf("outcome %+v: an event id of another organization counted as duplicate", out[0])
 		}
 		vb := f.visitor(b, "visitor-0")

@@ -59,7 +59,7 @@ func sameOutcome(t *testing.T, got, want presage.Outcome) {
 	wc, _ := json.Marshal(want.Condition)
 	if got.OrgID != want.OrgID || got.ID != want.ID || got.Name != want.Name || got.Description != want.Description ||
 		got.Direction != want.Direction || !bytes.Equal(gc, wc) || got.ValueField != want.ValueField ||
-		!got.CreatedAt.Equal(ms(want.CreatedAt)) || !got.UpdatedAt.Equal(ms(want.UpdatedAt)) ||
+		!got.CreatedAt.Equal(presage.StoredTime(want.CreatedAt)) || !got.UpdatedAt.Equal(presage.StoredTime(want.UpdatedAt)) ||
 		got.CreatedAt.Location() != time.UTC || got.UpdatedAt.Location() != time.UTC {
 		t.Fatalf("outcome = %+v (condition %s),\nwant %+v (condition %s)", got, gc, want, wc)
 	}
@@ -300,7 +300,7 @@ func testAchievements(t *testing.T, open Opener) {
 		if v := all[1].Value; v == nil || *v != 42.5 || all[0].Value != nil {
 			t.Fatalf("values %v %v, want nil and 42.5", all[0].Value, all[1].Value)
 		}
-		if !all[0].AchievedAt.Equal(ms(base.Add(2 * time.Hour))) {
+		if !all[0].AchievedAt.Equal(presage.StoredTime(base.Add(2 * time.Hour))) {
 			t.Fatalf("achieved at %v", all[0].AchievedAt)
 		}
 	})

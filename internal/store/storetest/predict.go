@@ -33,13 +33,13 @@ func samePrediction(t *testing.T, got, want presage.Prediction) {
 	if got.OrgID != want.OrgID || got.SessionID != want.SessionID || got.VisitorID != want.VisitorID ||
 		got.OutcomeID != want.OutcomeID || got.Probability != want.Probability || got.MaxProbability != want.MaxProbability ||
 		got.Percentile != want.Percentile || got.ModelVersion != want.ModelVersion || got.Events != want.Events ||
-		!got.UpdatedAt.Equal(ms(want.UpdatedAt)) || got.UpdatedAt.Location() != time.UTC || len(got.History) != len(want.History) {
+		!got.UpdatedAt.Equal(presage.StoredTime(want.UpdatedAt)) || got.UpdatedAt.Location() != time.UTC || len(got.History) != len(want.History) {
 		t.Fatalf("prediction = %+v,\nwant %+v", got, want)
 	}
 	for i, p := range got.History {
 		w := want.History[i]
 		// History is for charts: probabilities keep 6 significant digits.
-		if !p.At.Equal(ms(w.At)) || p.At.Location() != time.UTC || math.Abs(p.Probability-w.Probability) > 1e-6 {
+		if !p.At.Equal(presage.StoredTime(w.At)) || p.At.Location() != time.UTC || math.Abs(p.Probability-w.Probability) > 1e-6 {
 			t.Fatalf("history point %d = %+v, want %+v", i, p, w)
 		}
 	}
@@ -95,7 +95,7 @@ func testPredictions(t *testing.T, open Opener) {
 			prediction("session-1", "visitor-1", outPurchase, 0.625, base.Add(time.Second), 2),
 		}
 		w.Achievements = []presage.Achievement{achievement("session-1", "visitor-1", outPurchase, "event-2", base.Add(time.Second), num(99.5))}
-		if out := f.commit(w); out[0] != (collect.Outcome{Stored: 2}) {
+		if out := f.commit(w); out[0] != (collect.CommitResult{Stored: 2}) {
 			t.Fatalf("outcome %+v", out[0])
 		}
 		got := f.predictions(org, "session-1")
@@ -108,7 +108,7 @@ func testPredictions(t *testing.T, open Opener) {
 		}
 		as := f.sessionAchievements(org, "session-1")
 		if len(as) != 1 || as[0].OrgID != org || as[0].OutcomeID != outPurchase || as[0].VisitorID != "visitor-1" ||
-			as[0].EventID != "event-2" || !as[0].AchievedAt.Equal(ms(base.Add(time.Second))) || as[0].Value == nil || *as[0].Value != 99.5 {
+			as[0].EventID != "event-2" || !as[0].AchievedAt.Equal(presage.StoredTime(base.Add(time.Second))) || as[0].Value == nil || *as[0].Value != 99.5 {
 			t.Fatalf("achievements %+v", as)
 		}
 		if ps := f.predictions(org, "session-none"); len(ps) != 0 {
@@ -251,18 +251,18 @@ func testScoringReads(t *testing.T, open Opener) {
 			want                  predict.VisitorHistory
 		}{
 			{"before the current session", "visitor-h", "h3", 2 * time.Hour,
-				predict.VisitorHistory{PastSessions: 2, LastVisit: ms(at(time.Hour + 5*time.Minute)), Achieved: []string{outPurchase, outSignup}}},
+				predict.VisitorHistory{PastSessions: 2, LastVisit: presage.StoredTime(at(time.Hour + 5*time.Minute)), Achieved: []string{outPurchase, outSignup}}},
 			{"the given session is left out", "visitor-h", "h2", 2 * time.Hour,
-				predict.VisitorHistory{PastSessions: 1, LastVisit: ms(at(10 * time.Minute)), Achieved: []string{outPurchase}}},
+				predict.VisitorHistory{PastSessions: 1, LastVisit: presage.StoredTime(at(10 * time.Minute)), Achieved: []string{outPurchase}}},
 			{"a session starting at before is not earlier", "visitor-h", "h3", time.Hour,
-				predict.VisitorHistory{PastSessions: 1, LastVisit: ms(at(10 * time.Minute)), Achieved: []string{outPurchase}}},
+				predict.VisitorHistory{PastSessions: 1, LastVisit: presage.StoredTime(at(10 * time.Minute)), Achieved: []string{outPurchase}}},
 			{"a first session", "visitor-h", "h1", 0, predict.VisitorHistory{}},
 			{"every earlier session", "visitor-h", "h5", 4 * time.Hour,
-				predict.VisitorHistory{PastSessions: 4, LastVisit: ms(at(3*time.Hour + time.Minute)), Achieved: []string{outOther, outPurchase, outSignup}}},
+				predict.VisitorHistory{PastSessions: 4, LastVisit: presage.StoredTime(at(3*time.Hour + time.Minute)), Achieved: []string{outOther, outPurchase, outSignup}}},
 			{"an unknown visitor", "visitor-none", "", 4 * time.Hour, predict.VisitorHistory{}},
 			// h2 overlaps a session starting at 1h02: only what was known then counts.
 			{"an overlapping session as known at before", "visitor-h", "h3", time.Hour + 2*time.Minute,
-				predict.VisitorHistory{PastSessions: 2, LastVisit: ms(at(time.Hour + 2*time.Minute)), Achieved: []string{outPurchase}}},
+				predict.VisitorHistory{PastSessions: 2, LastVisit: presage.StoredTime(at(time.Hour + 2*time.Minute)), Achieved: []string{outPurchase}}},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
@@ -400,8 +400,8 @@ func testCheckpoints(t *testing.T, open Opener) {
 		}
 		if got.OrgID != org || got.OutcomeID != outPurchase || got.Version != 1 || !slices.Equal(got.Model, c.Model) ||
 			!slices.Equal(got.Monitor, c.Monitor) || len(got.Reference) != 0 || got.Cursor.ID != c.Cursor.ID ||
-			!got.Cursor.T.Equal(ms(c.Cursor.T)) || got.Cursor.T.Location() != time.UTC || got.Examples != 40 ||
-			got.Sessions != 10 || got.Positives != 3 || !got.UpdatedAt.Equal(ms(c.UpdatedAt)) || got.UpdatedAt.Location() != time.UTC {
+			!got.Cursor.T.Equal(presage.StoredTime(c.Cursor.T)) || got.Cursor.T.Location() != time.UTC || got.Examples != 40 ||
+			got.Sessions != 10 || got.Positives != 3 || !got.UpdatedAt.Equal(presage.StoredTime(c.UpdatedAt)) || got.UpdatedAt.Location() != time.UTC {
 			t.Fatalf("checkpoint %+v,\nwant %+v", got, c)
 		}
 		if v, err := f.e.ModelVersions(f.ctx, org); err != nil || len(v) != 1 || v[outPurchase] != 1 {
@@ -514,7 +514,7 @@ func testTraining(t *testing.T, open Opener) {
 			}
 			got = append(got, ids(page, func(s presage.Session) string { return s.ID })...)
 			s := page[len(page)-1]
-			if s.OrgID != org || !s.LastEventAt.Equal(ms(base.Add(last[s.ID]))) || s.EventCount != 2 {
+			if s.OrgID != org || !s.LastEventAt.Equal(presage.StoredTime(base.Add(last[s.ID]))) || s.EventCount != 2 {
 				t.Fatalf("session %+v", s)
 			}
 			after = presage.Cursor{T: s.LastEventAt, ID: s.ID}

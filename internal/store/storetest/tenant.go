@@ -67,7 +67,7 @@ func testOrganizations(t *testing.T, open Opener) {
 
 	t.Run("list and update", func(t *testing.T) {
 		second := presage.Organization{ID: presage.NewID("org"), Name: "Beta", SiteKey: "pk_" + presage.RandomToken(16),
-			IdentitySecret: []byte("secret"), CreatedAt: ms(base.Add(time.Hour))}
+			IdentitySecret: []byte("secret"), CreatedAt: presage.StoredTime(base.Add(time.Hour))}
 		if err := f.e.CreateOrganization(ctx, second); err != nil {
 			t.Fatal(err)
 		}
@@ -114,8 +114,8 @@ func testAPIKeys(t *testing.T, open Opener) {
 	same := func(t *testing.T, got, want presage.APIKey) {
 		t.Helper()
 		if got.ID != want.ID || got.OrgID != want.OrgID || got.Name != want.Name || !slices.Equal(got.Scopes, want.Scopes) ||
-			!bytes.Equal(got.SecretHash, want.SecretHash) || !got.CreatedAt.Equal(ms(want.CreatedAt)) ||
-			!got.LastUsedAt.Equal(ms(want.LastUsedAt)) || !got.RevokedAt.Equal(ms(want.RevokedAt)) ||
+			!bytes.Equal(got.SecretHash, want.SecretHash) || !got.CreatedAt.Equal(presage.StoredTime(want.CreatedAt)) ||
+			!got.LastUsedAt.Equal(presage.StoredTime(want.LastUsedAt)) || !got.RevokedAt.Equal(presage.StoredTime(want.RevokedAt)) ||
 			got.CreatedAt.Location() != time.UTC {
 			t.Fatalf("key = %+v, want %+v", got, want)
 		}
@@ -156,8 +156,8 @@ func testAPIKeys(t *testing.T, open Opener) {
 			t.Fatalf("revoke twice: %v", err)
 		}
 		got, _ := f.e.APIKey(ctx, k1.ID)
-		if got.Active() || !got.RevokedAt.Equal(ms(first)) || got.RevokedAt.Location() != time.UTC {
-			t.Fatalf("revoked at %v, want %v", got.RevokedAt, ms(first))
+		if got.Active() || !got.RevokedAt.Equal(presage.StoredTime(first)) || got.RevokedAt.Location() != time.UTC {
+			t.Fatalf("revoked at %v, want %v", got.RevokedAt, presage.StoredTime(first))
 		}
 		wantCode(t, "revoke another organization's key", f.e.RevokeAPIKey(ctx, f.org.ID, k3.ID, first), presage.CodeNotFound)
 		if got, _ := f.e.APIKey(ctx, k3.ID); !got.Active() {
@@ -174,8 +174,8 @@ func testAPIKeys(t *testing.T, open Opener) {
 			t.Fatal(err)
 		}
 		got, _ := f.e.APIKey(ctx, k2.ID)
-		if !got.LastUsedAt.Equal(ms(at)) {
-			t.Fatalf("last used %v, want %v (never moves back)", got.LastUsedAt, ms(at))
+		if !got.LastUsedAt.Equal(presage.StoredTime(at)) {
+			t.Fatalf("last used %v, want %v (never moves back)", got.LastUsedAt, presage.StoredTime(at))
 		}
 		wantCode(t, "touch missing", f.e.TouchAPIKey(ctx, "key_missing", at), presage.CodeNotFound)
 	})

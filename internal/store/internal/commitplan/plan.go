@@ -1,6 +1,6 @@
 // Package commitplan turns a group of collect.Writes into the rows a storage
 // engine inserts or upserts, and turns the engine's answers back into
-// Outcomes and event Seqs. It holds the engine-neutral part of CommitWrites so
+// CommitResults and event Seqs. It holds the engine-neutral part of CommitWrites so
 // both engines count, merge and order exactly alike; it never does I/O.
 package commitplan
 
@@ -68,21 +68,18 @@ type Plan struct {
 	Achievements []*presage.Achievement
 
 	writes       []collect.Write
-	outcomes     []collect.Outcome
+	outcomes     []collect.CommitResult
 	seqs         [][]int64
 	writeSession []*SessionRow
 	visitors     map[Key]*VisitorRow
 }
-
-// MS returns t in UTC truncated to the millisecond, the precision stores keep.
-func MS(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
 
 // New plans writes. It fails on a write missing an organization, visitor,
 // session or event id (the collector never hands those over).
 func New(writes []collect.Write) (*Plan, error) {
 	p := &Plan{
 		writes:       writes,
-		outcomes:     make([]collect.Outcome, len(writes)),
+		outcomes:     make([]collect.CommitResult, len(writes)),
 		seqs:         make([][]int64, len(writes)),
 		writeSession: make([]*SessionRow, len(writes)),
 		visitors:     make(map[Key]*VisitorRow, len(writes)),
@@ -164,7 +161,7 @@ func checkWrite(w *collect.Write) error {
 func (p *Plan) addSession(sessions map[Key]*SessionRow, w *collect.Write) *SessionRow {
 	in := w.Session
 	k := Key{w.OrgID, in.ID}
-	started, last := MS(in.StartedAt), MS(in.LastEventAt)
+	started, last := presage.StoredTime(in.StartedAt), presage.StoredTime(in.LastEventAt)
 	if s, ok := sessions[k]; ok {
 		if started.Before(s.StartedAt) {
 			s.StartedAt = started
@@ -187,7 +184,7 @@ func (p *Plan) addSession(sessions map[Key]*SessionRow, w *collect.Write) *Sessi
 }
 
 func (p *Plan) addVisitor(orgID, id string, first, last time.Time) {
-	first, last = MS(first), MS(last)
+	first, last = presage.StoredTime(first), presage.StoredTime(last)
 	k := Key{orgID, id}
 	if v, ok := p.visitors[k]; ok {
 		if first.Before(v.FirstSeenAt) {
@@ -224,7 +221,7 @@ func (p *Plan) addEvents(wi int, w *collect.Write, s *SessionRow) error {
 			Key:       Key{w.OrgID, e.ID},
 			SessionID: sessionID, VisitorID: visitorID,
 			Type: string(e.Type), Name: e.Name,
-			OccurredAt: MS(e.OccurredAt), ReceivedAt: MS(e.ReceivedAt),
+			OccurredAt: presage.StoredTime(e.OccurredAt), ReceivedAt: presage.StoredTime(e.ReceivedAt),
 			URL: e.URL, Title: e.Title, Referrer: e.Referrer,
 			Attributes: attrs, Context: lastJSON,
 		})
@@ -259,7 +256,7 @@ func (p *Plan) Created(s *SessionRow) {
 
 // Finish sets the Seq of every stored event of the planned writes and returns
 // the outcomes. Engines call it once the transaction is durable.
-func (p *Plan) Finish() []collect.Outcome {
+func (p *Plan) Finish() []collect.CommitResult {
 	for wi := range p.writes {
 		for i, seq := range p.seqs[wi] {
 			if seq != 0 {

@@ -39,7 +39,7 @@ func addPredictions(rows map[predictionKey]*PredictionRow, w *collect.Write, s *
 		r.OrgID, r.Prediction.History = w.OrgID, nil
 		r.SessionID = cmp.Or(r.SessionID, s.ID)
 		r.VisitorID = cmp.Or(r.VisitorID, s.VisitorID)
-		r.UpdatedAt = MS(r.UpdatedAt)
+		r.UpdatedAt = presage.StoredTime(r.UpdatedAt)
 		r.MaxProbability = max(r.MaxProbability, r.Probability)
 		k := predictionKey{r.OrgID, r.SessionID, r.OutcomeID}
 		if prev, ok := rows[k]; ok {
@@ -74,7 +74,7 @@ func addAchievements(rows map[achievementKey]*presage.Achievement, w *collect.Wr
 		a.OrgID, a.CustomerID = w.OrgID, ""
 		a.SessionID = cmp.Or(a.SessionID, s.ID)
 		a.VisitorID = cmp.Or(a.VisitorID, s.VisitorID)
-		a.AchievedAt = MS(a.AchievedAt)
+		a.AchievedAt = presage.StoredTime(a.AchievedAt)
 		k := achievementKey{a.OrgID, a.OutcomeID, a.SessionID}
 		if _, ok := rows[k]; !ok {
 			rows[k] = &a

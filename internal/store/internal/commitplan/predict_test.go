@@ -52,7 +52,7 @@ func TestPlanPredictions(t *testing.T) {
 			t.Fatalf("row %d = %+v, want %+v", i, got, want[i])
 		}
 	}
-	if u := p.Predictions[2].UpdatedAt; !u.Equal(MS(at.Add(time.Second))) {
+	if u := p.Predictions[2].UpdatedAt; !u.Equal(presage.StoredTime(at.Add(time.Second))) {
 		t.Fatalf("updated at %v", u)
 	}
 }
@@ -92,7 +92,7 @@ func TestPlanAchievementsFirstStays(t *testing.T) {
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("achievements %v, want %v", got, want)
 	}
-	if a := p.Achievements[2]; !a.AchievedAt.Equal(MS(at)) || *a.Value != 3.5 {
+	if a := p.Achievements[2]; !a.AchievedAt.Equal(presage.StoredTime(at)) || *a.Value != 3.5 {
 		t.Fatalf("achievement %+v", a)
 	}
 }

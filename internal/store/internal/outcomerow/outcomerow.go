@@ -127,13 +127,11 @@ func VersionConflict(stored, version int64) error {
 	return presage.Errorf(presage.CodeConflict, "the model is at version %d: version %d cannot follow it", stored, version)
 }
 
-func ms(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
-
 // CheckLease returns LeaseLost unless the lease row found (holder rowHolder,
 // expiring at expiresAt) grants holder the lease at instant at: a lease is
 // held up to and including its expiry.
 func CheckLease(found bool, rowHolder string, expiresAt time.Time, holder string, at time.Time) error {
-	if !found || rowHolder != holder || expiresAt.Before(ms(at)) {
+	if !found || rowHolder != holder || expiresAt.Before(presage.StoredTime(at)) {
 		return LeaseLost()
 	}
 	return nil

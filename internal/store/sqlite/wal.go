@@ -26,28 +26,28 @@ const (
 	checkpointInterval = 25 * time.Millisecond
 )
 
-type checkpointer struct {
+type walCheckpointer struct {
 	conn *sql.DB
 	kick chan struct{}
 	stop chan struct{}
 	done sync.WaitGroup
 }
 
-func newCheckpointer(conn *sql.DB) *checkpointer {
-	c := &checkpointer{conn: conn, kick: make(chan struct{}, 1), stop: make(chan struct{})}
+func newWALCheckpointer(conn *sql.DB) *walCheckpointer {
+	c := &walCheckpointer{conn: conn, kick: make(chan struct{}, 1), stop: make(chan struct{})}
 	c.done.Go(c.loop)
 	return c
 }
 
 // committed tells the checkpointer a transaction added frames to the WAL.
-func (c *checkpointer) committed() {
+func (c *walCheckpointer) committed() {
 	select {
 	case c.kick <- struct{}{}:
 	default: // a checkpoint is already due
 	}
 }
 
-func (c *checkpointer) loop() {
+func (c *walCheckpointer) loop() {
 	for {
 		select {
 		case <-c.stop:
@@ -66,7 +66,7 @@ func (c *checkpointer) loop() {
 }
 
 // close stops the checkpointer and closes its connection.
-func (c *checkpointer) close() error {
+func (c *walCheckpointer) close() error {
 	close(c.stop)
 	c.done.Wait()
 	return c.conn.Close()
