@@ -56,7 +56,7 @@ type consentGate struct {
 
 var _ collect.Gate = consentGate{}
 
-func (g consentGate) Admit(ctx context.Context, org presage.Organization, visitorID string, sig collect.Signals, ipPrefix, userAgent string) error {
+func (g consentGate) Admit(ctx context.Context, org presage.Organization, visitorID string, sig presage.PrivacySignals, ipPrefix, userAgent string) error {
 	ok, err := g.consents.TrackingAllowed(ctx, org.ID, visitorID)
 	if err != nil {
 		return fmt.Errorf("consent check: %w", err)
@@ -66,7 +66,7 @@ func (g consentGate) Admit(ctx context.Context, org presage.Organization, visito
 			Message: "this visitor has not given consent to analytics; nothing was stored"}
 	}
 	if sig.GPC || sig.DNT {
-		if err := g.consents.Signal(ctx, org, visitorID, consent.Signals{GPC: sig.GPC, DNT: sig.DNT}, ipPrefix, userAgent); err != nil {
+		if err := g.consents.Signal(ctx, org, visitorID, sig, ipPrefix, userAgent); err != nil {
 			return fmt.Errorf("record privacy signal: %w", err)
 		}
 	}

@@ -53,7 +53,7 @@ type SiteInput struct {
 	Origin    string // the request's Origin header
 	UserAgent string
 	IP        netip.Addr // the client address; only its truncated prefix is kept
-	Signals   Signals
+	Signals   presage.PrivacySignals
 }
 
 // ServerInput is a server-side request, already authenticated with a secret key.
@@ -133,11 +133,11 @@ func (s *Service) collectFromServer(ctx context.Context, orgID string, in Server
 	case err != nil:
 		return CommitResult{}, fmt.Errorf("get organization: %w", err)
 	}
-	return s.accept(ctx, org, req, in.UserAgent, in.IP, Signals{})
+	return s.accept(ctx, org, req, in.UserAgent, in.IP, presage.PrivacySignals{})
 }
 
 // accept enriches req into a Write for org and commits it.
-func (s *Service) accept(ctx context.Context, org presage.Organization, req *Request, userAgent string, ip netip.Addr, sig Signals) (CommitResult, error) {
+func (s *Service) accept(ctx context.Context, org presage.Organization, req *Request, userAgent string, ip netip.Addr, sig presage.PrivacySignals) (CommitResult, error) {
 	prefix := ipPrefix(ip)
 	if s.gate != nil {
 		if err := s.gate.Admit(ctx, org, req.VisitorID, sig, prefix, userAgent); err != nil {

@@ -15,12 +15,6 @@ import (
 	"github.com/presage-dev/presage/internal/presage"
 )
 
-// Signals are the privacy signals of the request that carried a decision.
-type Signals struct {
-	GPC bool // Sec-GPC: 1
-	DNT bool // DNT: 1
-}
-
 // DecisionInput is one decision of a visitor.
 type DecisionInput struct {
 	VisitorID string
@@ -37,7 +31,7 @@ type DecisionInput struct {
 	// Artefact is a consent manager's own record, a JSON object of at most
 	// MaxArtefact bytes ({"tcf": "<TC string>", "gcm": {…}, "klaro": {…}}).
 	Artefact json.RawMessage
-	Signals  Signals
+	Signals  presage.PrivacySignals
 }
 
 // Limits of visitor input.
@@ -223,7 +217,7 @@ func (s *Service) record(ctx context.Context, orgID string, in DecisionInput) (R
 // the organization honours it): a signal record objecting to the GPC
 // purposes the visitor's states do not yet show as Objected. A visitor whose
 // states already reflect the signal costs one read and no write.
-func (s *Service) Signal(ctx context.Context, org presage.Organization, visitorID string, sig Signals, ipPrefix, ua string) error {
+func (s *Service) Signal(ctx context.Context, org presage.Organization, visitorID string, sig presage.PrivacySignals, ipPrefix, ua string) error {
 	pol, err := s.policy(ctx, org.ID)
 	if err != nil {
 		return err
@@ -287,7 +281,7 @@ type signalsJSON struct {
 
 // checkArtefact validates a consent manager's artefact and returns it
 // compacted, with "signals" set to the request's signals when any is on.
-func checkArtefact(raw json.RawMessage, sig Signals) (json.RawMessage, error) {
+func checkArtefact(raw json.RawMessage, sig presage.PrivacySignals) (json.RawMessage, error) {
 	bad := presage.Invalid("/artefact", -1, "artefact must be a JSON object of at most %d bytes", MaxArtefact)
 	trimmed := bytes.TrimSpace(raw)
 	if len(raw) > MaxArtefact {

@@ -163,14 +163,14 @@ func TestWithdrawAll(t *testing.T) {
 func TestGPCOverridesAccept(t *testing.T) {
 	tests := []struct {
 		name      string
-		sig       Signals
+		sig       presage.PrivacySignals
 		honourDNT bool
 		objected  bool
 	}{
-		{"gpc", Signals{GPC: true}, false, true},
-		{"dnt not honoured", Signals{DNT: true}, false, false},
-		{"dnt honoured", Signals{DNT: true}, true, true},
-		{"none", Signals{}, true, false},
+		{"gpc", presage.PrivacySignals{GPC: true}, false, true},
+		{"dnt not honoured", presage.PrivacySignals{DNT: true}, false, false},
+		{"dnt honoured", presage.PrivacySignals{DNT: true}, true, true},
+		{"none", presage.PrivacySignals{}, true, false},
 	}
 	for _, tt := range tests {
 		e := newEnv(t)
@@ -193,7 +193,7 @@ func TestGPCOverridesAccept(t *testing.T) {
 		if err := json.Unmarshal(r.Artefact, &art); err != nil || !art.Klaro["analytics"] {
 			t.Errorf("%s: artefact %s lost the consent manager's data", tt.name, r.Artefact)
 		}
-		if tt.sig != (Signals{}) && (art.Signals == nil || *art.Signals != (signalsJSON{GPC: tt.sig.GPC, DNT: tt.sig.DNT})) {
+		if tt.sig != (presage.PrivacySignals{}) && (art.Signals == nil || *art.Signals != (signalsJSON{GPC: tt.sig.GPC, DNT: tt.sig.DNT})) {
 			t.Errorf("%s: artefact %s does not keep the signals", tt.name, r.Artefact)
 		}
 		for _, p := range []string{"sales", "marketing"} {
@@ -224,8 +224,8 @@ func TestDenyOfNonConsentPurposeIsObjection(t *testing.T) {
 
 func TestSignal(t *testing.T) {
 	e := newEnv(t)
-	gpc := Signals{GPC: true}
-	if err := e.svc.Signal(bg, e.org, visitorA, Signals{DNT: true}, "", "UA"); err != nil || e.store.appends != 0 {
+	gpc := presage.PrivacySignals{GPC: true}
+	if err := e.svc.Signal(bg, e.org, visitorA, presage.PrivacySignals{DNT: true}, "", "UA"); err != nil || e.store.appends != 0 {
 		t.Fatalf("an unhonoured DNT was recorded (%v)", err)
 	}
 	if err := e.svc.Signal(bg, e.org, visitorA, gpc, "203.0.113.0/24", "UA"); err != nil {

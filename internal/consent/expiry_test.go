@@ -5,13 +5,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/presage-dev/presage/internal/presage"
 )
 
 func TestExpireDue(t *testing.T) {
 	e := newEnv(t)
 	e.decide(t, DecisionInput{VisitorID: visitorA, Action: ActionGrant, NoticeVersion: 1, Purposes: []string{"analytics", "support"}})
 	e.decide(t, DecisionInput{VisitorID: visitorA, Action: ActionDeny, NoticeVersion: 1, Purposes: []string{"sales"}})
-	_ = e.svc.Signal(bg, e.org, visitorA, Signals{GPC: true}, "", "") // marketing objected: never expires
+	_ = e.svc.Signal(bg, e.org, visitorA, presage.PrivacySignals{GPC: true}, "", "") // marketing objected: never expires
 	e.decide(t, DecisionInput{VisitorID: visitorKnown, Action: ActionGrant, NoticeVersion: 1, Purposes: []string{"analytics"}})
 	e.clock.Advance(time.Hour)
 	e.decide(t, DecisionInput{VisitorID: visitorB, Action: ActionGrant, NoticeVersion: 1, Purposes: []string{"analytics"}})

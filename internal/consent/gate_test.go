@@ -24,7 +24,7 @@ func TestGates(t *testing.T) {
 			e.decide(t, DecisionInput{VisitorID: visitorA, Action: ActionWithdraw, Purposes: []string{p}})
 		}
 	}
-	gpc := func(e *env) { _ = e.svc.Signal(bg, e.org, visitorA, Signals{GPC: true}, "", "") }
+	gpc := func(e *env) { _ = e.svc.Signal(bg, e.org, visitorA, presage.PrivacySignals{GPC: true}, "", "") }
 	later := func(e *env) { e.clock.Advance(DefaultTTL) }
 	basis := func(p string, b Basis) step {
 		return func(e *env) {

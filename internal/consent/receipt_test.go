@@ -18,7 +18,7 @@ func TestReceipt(t *testing.T) {
 		t.Fatalf("receipt without decisions: %v, want not found", err)
 	}
 	in := grantAll(visitorA)
-	in.Signals = Signals{GPC: true}
+	in.Signals = presage.PrivacySignals{GPC: true}
 	e.decide(t, in)
 	e.clock.Advance(90 * 1e9)
 	last, _ := e.decide(t, DecisionInput{VisitorID: visitorA, Action: ActionWithdraw, Purposes: []string{"support"}, Method: MethodPreferences})

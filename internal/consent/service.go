@@ -97,7 +97,7 @@ func (p policy) gpcPurposes() []string {
 }
 
 // signalled reports whether sig objects under the organization's settings.
-func (p policy) signalled(sig Signals) bool {
+func (p policy) signalled(sig presage.PrivacySignals) bool {
 	return sig.GPC || sig.DNT && p.settings.HonourDNT
 }
 

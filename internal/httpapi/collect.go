@@ -54,7 +54,7 @@ func (s *Server) collectFromSite(w http.ResponseWriter, r *http.Request) {
 		Origin:    r.Header.Get("Origin"),
 		UserAgent: r.UserAgent(),
 		IP:        s.clientIP(r),
-		Signals:   collect.Signals(requestSignals(r)),
+		Signals:   requestSignals(r),
 	})
 	if err != nil {
 		s.writeError(w, r, err)

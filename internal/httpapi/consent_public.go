@@ -36,8 +36,8 @@ func (s *Server) siteOrg(r *http.Request, siteKey string, originRequired bool) (
 	return org, nil
 }
 
-func requestSignals(r *http.Request) consent.Signals {
-	return consent.Signals{GPC: r.Header.Get("Sec-GPC") == "1", DNT: r.Header.Get("DNT") == "1"}
+func requestSignals(r *http.Request) presage.PrivacySignals {
+	return presage.PrivacySignals{GPC: r.Header.Get("Sec-GPC") == "1", DNT: r.Header.Get("DNT") == "1"}
 }
 
 func (s *Server) consentPreflight(w http.ResponseWriter, r *http.Request) { s.collectPreflight(w, r) }
