@@ -11,22 +11,21 @@ import (
 	"github.com/presage-dev/presage/internal/presage"
 )
 
-// withConsents runs fn with orgID's consent service under the operator's
-// full authority over that one organization.
+// withConsents runs fn with the consent service as the operator of the
+// organization orgRef names.
 func withConsents(ctx context.Context, sf storageFlags, orgRef string, fn func(ctx context.Context, org presage.Organization, consents *consent.Service) error) error {
 	engine, tenants, consents, err := openServices(ctx, sf)
 	if err != nil {
 		return err
 	}
 	defer engine.Close()
-	org, err := findOrg(ctx, tenants, orgRef)
+	ctx, org, err := asOperatorOf(ctx, tenants, orgRef)
 	if err != nil {
 		return err
 	}
 	if err := consents.EnsureDefaults(ctx, org.ID); err != nil {
 		return err
 	}
-	ctx = presage.WithPrincipal(ctx, presage.Principal{OrgID: org.ID, KeyID: "operator", Scopes: presage.AllScopes})
 	return fn(ctx, org, consents)
 }
 
@@ -84,7 +83,7 @@ func consentCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	return withConsents(ctx, storage, *org, func(ctx context.Context, o presage.Organization, consents *consent.Service) error {
-		rep, err := consents.VerifyOrg(ctx, o.ID)
+		rep, err := consents.Verify(ctx)
 		if err != nil {
 			return err
 		}

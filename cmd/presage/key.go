@@ -72,8 +72,8 @@ func keyCreate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	return withOrg(ctx, storage, *org, func(tenants *tenant.Service, o presage.Organization) error {
-		key, full, err := tenants.CreateKey(ctx, o.ID, *name, parseScopes(*scopes))
+	return withOrg(ctx, storage, *org, func(ctx context.Context, tenants *tenant.Service, o presage.Organization) error {
+		key, full, err := tenants.CreateKey(ctx, *name, parseScopes(*scopes))
 		if err != nil {
 			return err
 		}
@@ -95,8 +95,8 @@ func keyList(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	return withOrg(ctx, storage, *org, func(tenants *tenant.Service, o presage.Organization) error {
-		keys, err := tenants.ListKeysOf(ctx, o.ID)
+	return withOrg(ctx, storage, *org, func(ctx context.Context, tenants *tenant.Service, o presage.Organization) error {
+		keys, err := tenants.ListKeys(ctx)
 		if err != nil {
 			return err
 		}
@@ -128,22 +128,11 @@ func keyRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	return withOrg(ctx, storage, *org, func(tenants *tenant.Service, o presage.Organization) error {
-		if err := tenants.RevokeKeyOf(ctx, o.ID, *id); err != nil {
+	return withOrg(ctx, storage, *org, func(ctx context.Context, tenants *tenant.Service, o presage.Organization) error {
+		if err := tenants.RevokeKey(ctx, *id); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "Key %s revoked.\n", *id)
 		return nil
 	})
-}
-
-func findOrg(ctx context.Context, tenants *tenant.Service, idOrName string) (presage.Organization, error) {
-	if idOrName == "" {
-		return presage.Organization{}, fmt.Errorf("--org is required")
-	}
-	o, err := tenants.FindOrganization(ctx, idOrName)
-	if presage.IsNotFound(err) {
-		return o, fmt.Errorf("no organization %q", idOrName)
-	}
-	return o, err
 }

@@ -55,7 +55,7 @@ func orgCreate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	return withTenants(ctx, storage, func(tenants *tenant.Service) error {
+	return withTenants(ctx, storage, func(ctx context.Context, tenants *tenant.Service) error {
 		org, err := tenants.CreateOrganization(ctx, *name, origins)
 		if err != nil {
 			return err
@@ -77,7 +77,7 @@ func orgList(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	return withTenants(ctx, storage, func(tenants *tenant.Service) error {
+	return withTenants(ctx, storage, func(ctx context.Context, tenants *tenant.Service) error {
 		orgs, err := tenants.ListOrganizations(ctx)
 		if err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -34,19 +35,18 @@ func outcomeCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 }
 
-// withOutcomes runs fn with the outcome service under the operator's full
-// authority over one organization (--org).
+// withOutcomes runs fn with the outcome service as the operator of the
+// organization orgRef names (--org).
 func withOutcomes(ctx context.Context, sf storageFlags, orgRef string, fn func(ctx context.Context, org presage.Organization, outcomes *outcome.Service) error) error {
 	engine, tenants, _, err := openServices(ctx, sf)
 	if err != nil {
 		return err
 	}
 	defer engine.Close()
-	org, err := findOrg(ctx, tenants, orgRef)
+	ctx, org, err := asOperatorOf(ctx, tenants, orgRef)
 	if err != nil {
 		return err
 	}
-	ctx = presage.WithPrincipal(ctx, presage.Principal{OrgID: org.ID, KeyID: "operator", Scopes: presage.AllScopes})
 	return cliError(fn(ctx, org, outcome.NewService(engine, outcome.Options{})))
 }
 
@@ -139,7 +139,7 @@ Give one condition:
   --event NAME [--attr 'NAME OP VALUE' ...]  a custom event, e.g. --event purchase --attr 'total >= 50'
   --page PATTERN                             a page view, e.g. /checkout/thank-you, /product/*, /help/**
   --form [NAME]                              a form submitted (any form without NAME)
-An organization defines at most 100 outcomes, with unique names.`, stderr)
+An organization defines at most `+strconv.Itoa(presage.MaxOutcomesPerOrg)+` outcomes, with unique names.`, stderr)
 	org := f.String("org", "", "organization id or name (required)")
 	name := f.String("name", "", "outcome name, unique in the organization (required)")
 	direction := f.String("direction", "", "maximize or minimize (required)")

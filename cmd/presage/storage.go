@@ -33,24 +33,46 @@ func openServices(ctx context.Context, sf storageFlags) (store.Engine, *tenant.S
 	return engine, tenants, consents, nil
 }
 
-// withTenants runs fn with the tenant service over the selected database and
-// closes the database afterwards.
-func withTenants(ctx context.Context, sf storageFlags, fn func(*tenant.Service) error) error {
+// The CLI acts as the operator (presage.Operator): whoever can run presage
+// against the database already holds its credentials. withTenants gives fn
+// the operator's authority over no organization in particular (to create or
+// list them); withOrg and asOperatorOf over the one organization --org names.
+
+// withTenants runs fn as the operator with the tenant service over the
+// selected database and closes the database afterwards.
+func withTenants(ctx context.Context, sf storageFlags, fn func(ctx context.Context, tenants *tenant.Service) error) error {
 	engine, tenants, err := openTenants(ctx, sf)
 	if err != nil {
 		return err
 	}
 	defer engine.Close()
-	return fn(tenants)
+	return fn(presage.AsOperator(ctx, ""), tenants)
 }
 
-// withOrg is withTenants for commands about one organization (--org).
-func withOrg(ctx context.Context, sf storageFlags, orgRef string, fn func(*tenant.Service, presage.Organization) error) error {
-	return withTenants(ctx, sf, func(tenants *tenant.Service) error {
-		org, err := findOrg(ctx, tenants, orgRef)
+// withOrg is withTenants for commands about one organization (--org): fn's
+// context carries the operator of that organization.
+func withOrg(ctx context.Context, sf storageFlags, orgRef string, fn func(ctx context.Context, tenants *tenant.Service, org presage.Organization) error) error {
+	return withTenants(ctx, sf, func(ctx context.Context, tenants *tenant.Service) error {
+		ctx, org, err := asOperatorOf(ctx, tenants, orgRef)
 		if err != nil {
 			return err
 		}
-		return fn(tenants, org)
+		return fn(ctx, tenants, org)
 	})
+}
+
+// asOperatorOf finds the organization orgRef names (id or name) and returns
+// a context carrying the operator of that organization.
+func asOperatorOf(ctx context.Context, tenants *tenant.Service, orgRef string) (context.Context, presage.Organization, error) {
+	if orgRef == "" {
+		return ctx, presage.Organization{}, fmt.Errorf("--org is required")
+	}
+	o, err := tenants.FindOrganization(presage.AsOperator(ctx, ""), orgRef)
+	if presage.IsNotFound(err) {
+		return ctx, o, fmt.Errorf("no organization %q", orgRef)
+	}
+	if err != nil {
+		return ctx, o, err
+	}
+	return presage.AsOperator(ctx, o.ID), o, nil
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/presage-dev/presage/internal/logging"
 	"github.com/presage-dev/presage/internal/outcome"
 	"github.com/presage-dev/presage/internal/predict"
+	"github.com/presage-dev/presage/internal/presage"
 	"github.com/presage-dev/presage/internal/store"
 	"github.com/presage-dev/presage/internal/tenant"
 	"github.com/presage-dev/presage/internal/web/demo"
@@ -199,7 +200,8 @@ func (a *App) origins(ln net.Listener) []string {
 func (a *App) Prepare(ctx context.Context, ln net.Listener) (http.Handler, error) {
 	var demoHandler http.Handler
 	if a.cfg.Demo {
-		d, err := a.Tenants.EnsureDemo(ctx, a.origins(ln))
+		// Start-up acts as the operator, like the CLI.
+		d, err := a.Tenants.EnsureDemo(presage.AsOperator(ctx, ""), a.origins(ln))
 		if err != nil {
 			return nil, fmt.Errorf("prepare demo: %w", err)
 		}

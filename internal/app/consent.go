@@ -36,7 +36,7 @@ func NewTenantsAndConsents(engine store.Engine, forget func(orgID, visitorID str
 // ensureConsentDefaults gives organizations created before consent existed
 // their defaults; it changes nothing an administrator chose.
 func ensureConsentDefaults(ctx context.Context, tenants *tenant.Service, consents *consent.Service) error {
-	orgs, err := tenants.ListOrganizations(ctx)
+	orgs, err := tenants.ListOrganizations(presage.AsOperator(ctx, ""))
 	if err != nil {
 		return fmt.Errorf("list organizations: %w", err)
 	}

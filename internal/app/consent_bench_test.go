@@ -13,6 +13,7 @@ import (
 
 	"github.com/presage-dev/presage/internal/collect"
 	"github.com/presage-dev/presage/internal/consent"
+	"github.com/presage-dev/presage/internal/presage"
 )
 
 // BenchmarkConsentGate measures the collector's batched throughput (50-event
@@ -40,13 +41,13 @@ func benchmarkCollect(b *testing.B, gated bool) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { a.Close(context.Background()) })
-	org, err := a.Tenants.CreateOrganization(ctx, "Bench", []string{"https://bench.example"})
+	org, err := a.Tenants.CreateOrganization(presage.AsOperator(ctx, ""), "Bench", []string{"https://bench.example"})
 	if err != nil {
 		b.Fatal(err)
 	}
 	const visitors = 256
 	for v := 0; v < visitors; v++ {
-		if _, _, err := a.Consents.Decide(ctx, org, consent.DecisionInput{VisitorID: fmt.Sprintf("visitor-bench-%04d", v),
+		if _, _, err := a.Consents.Decide(presage.WithSite(ctx, org), consent.DecisionInput{VisitorID: fmt.Sprintf("visitor-bench-%04d", v),
 			Action: consent.ActionGrant, Purposes: []string{consent.PurposeAnalytics}, NoticeVersion: 1}); err != nil {
 			b.Fatal(err)
 		}

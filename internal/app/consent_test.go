@@ -18,11 +18,11 @@ import (
 func newConsentTenant(t *testing.T, n *node, name string) tenantFixture {
 	t.Helper()
 	ctx := context.Background()
-	org, err := n.App.Tenants.CreateOrganization(ctx, name, []string{"https://" + strings.ToLower(name) + ".example"})
+	org, err := n.App.Tenants.CreateOrganization(presage.AsOperator(ctx, ""), name, []string{"https://" + strings.ToLower(name) + ".example"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, key, err := n.App.Tenants.CreateKey(ctx, org.ID, "test", presage.AllScopes)
+	_, key, err := n.App.Tenants.CreateKey(presage.AsOperator(ctx, org.ID), "test", presage.AllScopes)
 	if err != nil {
 		t.Fatal(err)
 	}

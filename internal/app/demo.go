@@ -20,7 +20,7 @@ var demoOutcomes = []outcome.Definition{
 // ensureDemoOutcomes gives the demo organization its outcomes once; an
 // administrator's later changes stay.
 func (a *App) ensureDemoOutcomes(ctx context.Context, orgID string) error {
-	ctx = presage.WithPrincipal(ctx, presage.Principal{OrgID: orgID, KeyID: "demo", Scopes: presage.AllScopes})
+	ctx = presage.AsOperator(ctx, orgID)
 	existing, err := a.Outcomes.List(ctx)
 	if err != nil {
 		return fmt.Errorf("list demo outcomes: %w", err)

@@ -128,7 +128,7 @@ type tenantFixture struct {
 func newTenant(t *testing.T, n *node, name string, scopes ...presage.Scope) tenantFixture {
 	t.Helper()
 	ctx := context.Background()
-	org, err := n.App.Tenants.CreateOrganization(ctx, name, []string{"https://" + strings.ToLower(name) + ".example"})
+	org, err := n.App.Tenants.CreateOrganization(presage.AsOperator(ctx, ""), name, []string{"https://" + strings.ToLower(name) + ".example"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func newTenant(t *testing.T, n *node, name string, scopes ...presage.Scope) tena
 	if len(scopes) == 0 {
 		scopes = presage.AllScopes
 	}
-	_, key, err := n.App.Tenants.CreateKey(ctx, org.ID, "test", scopes)
+	_, key, err := n.App.Tenants.CreateKey(presage.AsOperator(ctx, org.ID), "test", scopes)
 	if err != nil {
 		t.Fatal(err)
 	}

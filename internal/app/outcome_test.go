@@ -55,7 +55,7 @@ func pageOutcome(name, pattern string) map[string]any {
 // newTenantKey issues another key of tf's organization.
 func newTenantKey(t *testing.T, n *node, tf tenantFixture, scopes ...presage.Scope) string {
 	t.Helper()
-	_, key, err := n.App.Tenants.CreateKey(context.Background(), tf.Org.ID, "scoped", scopes)
+	_, key, err := n.App.Tenants.CreateKey(presage.AsOperator(context.Background(), tf.Org.ID), "scoped", scopes)
 	if err != nil {
 		t.Fatal(err)
 	}

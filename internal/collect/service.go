@@ -11,14 +11,14 @@ import (
 	"github.com/presage-dev/presage/internal/presage"
 )
 
-// OrgResolver finds the organization a request belongs to. Unknown keys and
-// ids yield presage.ErrNotFound.
-type OrgResolver interface {
-	// OrganizationForSiteKey resolves the public site key (or organization id)
-	// the tracker sends.
-	OrganizationForSiteKey(ctx context.Context, siteKey string) (presage.Organization, error)
-	// GetOrganization returns an organization the caller already authorized.
-	GetOrganization(ctx context.Context, id string) (presage.Organization, error)
+// Tenants tells the collector whose events a request carries.
+type Tenants interface {
+	// AuthenticateSite resolves the public site key (or organization id) the
+	// tracker sends and checks the request's Origin (origin required: a
+	// tracker always runs on a page). Its errors are the caller's answer.
+	AuthenticateSite(ctx context.Context, siteKey, origin string, requireOrigin bool) (presage.Organization, error)
+	// Organization returns the organization of the principal in ctx.
+	Organization(ctx context.Context) (presage.Organization, error)
 }
 
 // ServiceOptions configure a Service; zero fields take the defaults.
@@ -37,7 +37,7 @@ type ServiceOptions struct {
 // Service accepts event batches: it decodes, authorizes, enriches and
 // commits them.
 type Service struct {
-	orgs      OrgResolver
+	tenants   Tenants
 	committer *Committer
 	now       func() time.Time
 	newID     func(prefix string) string
@@ -56,16 +56,17 @@ type SiteInput struct {
 	Signals   presage.PrivacySignals
 }
 
-// ServerInput is a server-side request, already authenticated with a secret key.
+// ServerInput is a server-side request; its caller is the principal in the
+// context (a secret key with the write scope).
 type ServerInput struct {
 	Body      []byte
 	UserAgent string
 	IP        netip.Addr // the client address; only its truncated prefix is kept
 }
 
-// NewService returns a Service resolving organizations with orgs and
+// NewService returns a Service resolving organizations with tenants and
 // committing through committer.
-func NewService(orgs OrgResolver, committer *Committer, opt ServiceOptions) *Service {
+func NewService(tenants Tenants, committer *Committer, opt ServiceOptions) *Service {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
@@ -75,7 +76,7 @@ func NewService(orgs OrgResolver, committer *Committer, opt ServiceOptions) *Ser
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{orgs: orgs, committer: committer, now: opt.Now, newID: opt.NewID, metrics: opt.Metrics,
+	return &Service{tenants: tenants, committer: committer, now: opt.Now, newID: opt.NewID, metrics: opt.Metrics,
 		gate: opt.Gate, scorer: opt.Scorer, logger: opt.Logger}
 }
 
@@ -98,35 +99,30 @@ func (s *Service) collectFromSite(ctx context.Context, in SiteInput) (CommitResu
 	if err != nil {
 		return CommitResult{}, err
 	}
-	org, err := s.orgs.OrganizationForSiteKey(ctx, req.SiteKey)
-	switch {
-	case presage.IsNotFound(err):
-		return CommitResult{}, &presage.Error{Code: presage.CodeUnauthorized, Message: "unknown site key",
-			Violations: []presage.Violation{{Field: "/siteKey", Index: -1, Detail: "is not a known site key"}}}
-	case err != nil:
-		return CommitResult{}, fmt.Errorf("resolve site key: %w", err)
-	}
-	if !CheckOrigin(org, in.Origin) {
-		return CommitResult{}, presage.Errorf(presage.CodeForbidden,
-			"this origin is not allowed to send events for this site key")
+	org, err := s.tenants.AuthenticateSite(ctx, req.SiteKey, in.Origin, true)
+	if err != nil {
+		return CommitResult{}, err
 	}
 	return s.accept(ctx, org, req, in.UserAgent, in.IP, in.Signals)
 }
 
-// CollectFromServer accepts a server-side batch for orgID, whose secret key
-// the caller has already checked. It returns once the batch is durably stored.
-func (s *Service) CollectFromServer(ctx context.Context, orgID string, in ServerInput) (CommitResult, error) {
-	out, err := s.collectFromServer(ctx, orgID, in)
+// CollectFromServer accepts a server-side batch for the caller's organization
+// (write scope). It returns once the batch is durably stored.
+func (s *Service) CollectFromServer(ctx context.Context, in ServerInput) (CommitResult, error) {
+	out, err := s.collectFromServer(ctx, in)
 	s.metrics.reject(err)
 	return out, err
 }
 
-func (s *Service) collectFromServer(ctx context.Context, orgID string, in ServerInput) (CommitResult, error) {
+func (s *Service) collectFromServer(ctx context.Context, in ServerInput) (CommitResult, error) {
+	if _, err := presage.Authorize(ctx, presage.ScopeWrite); err != nil {
+		return CommitResult{}, err
+	}
 	req, err := Decode(in.Body, s.now(), false)
 	if err != nil {
 		return CommitResult{}, err
 	}
-	org, err := s.orgs.GetOrganization(ctx, orgID)
+	org, err := s.tenants.Organization(ctx)
 	switch {
 	case presage.IsNotFound(err):
 		return CommitResult{}, presage.Errorf(presage.CodeUnauthorized, "unknown organization")

@@ -13,26 +13,39 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/presage-dev/presage/internal/presage"
+	"github.com/presage-dev/presage/internal/tenant"
 )
 
+// fakeOrgs answers as tenant.Service does, with the same origin check.
 type fakeOrgs struct{ orgs []presage.Organization }
 
-func (f fakeOrgs) OrganizationForSiteKey(_ context.Context, key string) (presage.Organization, error) {
+func (f fakeOrgs) AuthenticateSite(_ context.Context, key, origin string, requireOrigin bool) (presage.Organization, error) {
 	for _, o := range f.orgs {
-		if o.SiteKey == key || o.ID == key {
+		if o.SiteKey != key && o.ID != key {
+			continue
+		}
+		if (origin != "" || requireOrigin) && !tenant.CheckOrigin(o, origin) {
+			return presage.Organization{}, presage.Errorf(presage.CodeForbidden, "this origin is not allowed for this site key")
+		}
+		return o, nil
+	}
+	return presage.Organization{}, presage.Errorf(presage.CodeUnauthorized, "unknown site key")
+}
+
+func (f fakeOrgs) Organization(ctx context.Context) (presage.Organization, error) {
+	p, _ := presage.PrincipalFrom(ctx)
+	for _, o := range f.orgs {
+		if o.ID == p.OrgID {
 			return o, nil
 		}
 	}
 	return presage.Organization{}, presage.ErrNotFound
 }
 
-func (f fakeOrgs) GetOrganization(_ context.Context, id string) (presage.Organization, error) {
-	for _, o := range f.orgs {
-		if o.ID == id {
-			return o, nil
-		}
-	}
-	return presage.Organization{}, presage.ErrNotFound
+// writer is a server-side caller of orgID holding the write scope.
+func writer(orgID string) context.Context {
+	return presage.WithPrincipal(context.Background(),
+		presage.Principal{OrgID: orgID, KeyID: "key_test", Scopes: []presage.Scope{presage.ScopeWrite}})
 }
 
 var testOrg = presage.Organization{ID: "org_shop", SiteKey: "pk_test", AllowedOrigins: []string{"https://shop.example"},
@@ -205,7 +218,7 @@ func TestCollectFromServer(t *testing.T) {
 	f := newServiceFixture(t)
 	b := batch()
 	delete(b, "siteKey")
-	out, err := f.svc.CollectFromServer(context.Background(), "org_shop", ServerInput{Body: encode(t, b), UserAgent: "curl/8.5.0",
+	out, err := f.svc.CollectFromServer(writer("org_shop"), ServerInput{Body: encode(t, b), UserAgent: "curl/8.5.0",
 		IP: netip.MustParseAddr("2001:db8:abcd:1234::1")})
 	if err != nil || out.Stored != 3 {
 		t.Fatalf("CollectFromServer = %+v, %v", out, err)
@@ -214,8 +227,16 @@ func TestCollectFromServer(t *testing.T) {
 	if w.OrgID != "org_shop" || w.Session.IPPrefix != "2001:db8:abcd::/48" || w.Session.Context.Device != "bot" {
 		t.Errorf("write = %+v", w.Session)
 	}
-	if _, err := f.svc.CollectFromServer(context.Background(), "org_gone", ServerInput{Body: encode(t, b)}); presage.ErrorCode(err) != presage.CodeUnauthorized {
+	if _, err := f.svc.CollectFromServer(writer("org_gone"), ServerInput{Body: encode(t, b)}); presage.ErrorCode(err) != presage.CodeUnauthorized {
 		t.Errorf("unknown organization: %v", err)
+	}
+	reader := presage.WithPrincipal(context.Background(),
+		presage.Principal{OrgID: "org_shop", Scopes: []presage.Scope{presage.ScopeRead}})
+	if _, err := f.svc.CollectFromServer(reader, ServerInput{Body: encode(t, b)}); presage.ErrorCode(err) != presage.CodeForbidden {
+		t.Errorf("a key without the write scope: %v", err)
+	}
+	if _, err := f.svc.CollectFromServer(context.Background(), ServerInput{Body: encode(t, b)}); presage.ErrorCode(err) != presage.CodeUnauthorized {
+		t.Errorf("no principal: %v", err)
 	}
 }
 

@@ -65,11 +65,11 @@ func (s *Service) Purposes(ctx context.Context) ([]Purpose, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.PurposesOf(ctx, orgID)
+	return s.purposesOf(ctx, orgID)
 }
 
-// PurposesOf returns orgID's purposes by name (operator use).
-func (s *Service) PurposesOf(ctx context.Context, orgID string) ([]Purpose, error) {
+// purposesOf returns orgID's purposes by name.
+func (s *Service) purposesOf(ctx context.Context, orgID string) ([]Purpose, error) {
 	ps, err := s.store.ListPurposes(ctx, orgID)
 	if err != nil {
 		return nil, fmt.Errorf("list purposes: %w", err)
@@ -114,7 +114,7 @@ func (s *Service) SetPurposes(ctx context.Context, in []PurposeInput) ([]Purpose
 		return nil, fmt.Errorf("put purposes: %w", err)
 	}
 	s.orgs.forget(orgID)
-	return s.PurposesOf(ctx, orgID)
+	return s.purposesOf(ctx, orgID)
 }
 
 // Settings returns the caller's consent settings (scope read); an
@@ -194,11 +194,6 @@ func (s *Service) PublishNotice(ctx context.Context, in NoticeInput) (Notice, er
 	if err != nil {
 		return Notice{}, err
 	}
-	return s.publishNotice(ctx, orgID, in)
-}
-
-// PublishNoticeOf is PublishNotice for the operator.
-func (s *Service) PublishNoticeOf(ctx context.Context, orgID string, in NoticeInput) (Notice, error) {
 	return s.publishNotice(ctx, orgID, in)
 }
 
@@ -345,25 +340,4 @@ func isAlpha(s string) bool {
 // pointerEscape escapes one JSON Pointer reference token (RFC 6901).
 func pointerEscape(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
-}
-
-// SettingsOf returns orgID's settings (operator and visitor-facing use).
-func (s *Service) SettingsOf(ctx context.Context, orgID string) (Settings, error) {
-	return s.settingsOf(ctx, orgID)
-}
-
-// ErasureDue reports whether rec withdraws (or objects to) analytics in an
-// organization whose settings ask to erase journey data on withdrawal. This
-// package never touches journey data: the caller of Decide or RecordDecision
-// erases the visitor's journey when it returns true.
-func (s *Service) ErasureDue(ctx context.Context, rec Record) (bool, error) {
-	d := rec.Decisions[PurposeAnalytics]
-	if d != Withdrawn && d != Objected {
-		return false, nil
-	}
-	pol, err := s.policy(ctx, rec.OrgID)
-	if err != nil {
-		return false, err
-	}
-	return pol.settings.EraseOnWithdrawal, nil
 }

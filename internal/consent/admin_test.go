@@ -289,22 +289,29 @@ func TestPolicyCacheTTL(t *testing.T) {
 	}
 }
 
-func TestErasureDue(t *testing.T) {
+func TestErasureOnWithdrawal(t *testing.T) {
 	e := newEnv(t)
+	var erased []string
+	e.svc.erase = func(_ context.Context, orgID, visitorID string) error {
+		erased = append(erased, orgID+"/"+visitorID)
+		return nil
+	}
 	e.decide(t, grantAll(visitorA))
-	r, _ := e.decide(t, DecisionInput{VisitorID: visitorA, Action: ActionWithdraw, Purposes: []string{"analytics"}})
-	if due, err := e.svc.ErasureDue(bg, r); err != nil || due {
-		t.Errorf("erasure due by default: %v %v", due, err)
+	e.decide(t, DecisionInput{VisitorID: visitorA, Action: ActionWithdraw, Purposes: []string{"analytics"}})
+	if len(erased) != 0 {
+		t.Errorf("erasure due by default: %v", erased)
 	}
 	yes := true
 	if _, err := e.svc.UpdateSettings(as(presage.ScopeAdmin), SettingsPatch{EraseOnWithdrawal: &yes}); err != nil {
 		t.Fatal(err)
 	}
-	if due, _ := e.svc.ErasureDue(bg, r); !due {
-		t.Error("erasure not due after a withdrawal of analytics")
+	e.decide(t, grantAll(visitorB))
+	e.decide(t, DecisionInput{VisitorID: visitorB, Action: ActionWithdraw, Purposes: []string{"sales"}})
+	if len(erased) != 0 {
+		t.Errorf("erasure due after a withdrawal of sales only: %v", erased)
 	}
-	r, _ = e.decide(t, DecisionInput{VisitorID: visitorA, Action: ActionWithdraw, Purposes: []string{"sales"}})
-	if due, _ := e.svc.ErasureDue(bg, r); due {
-		t.Error("erasure due after a withdrawal of sales only")
+	e.decide(t, DecisionInput{VisitorID: visitorB, Action: ActionWithdraw, Purposes: []string{"analytics"}})
+	if len(erased) != 1 || erased[0] != testOrg+"/"+visitorB {
+		t.Errorf("erasure not due after a withdrawal of analytics: %v", erased)
 	}
 }

@@ -55,7 +55,11 @@ var visitorMethods = []Method{MethodBanner, MethodPreferences, MethodCMP, Method
 // are recorded as Objected in the same record whatever the visitor clicked,
 // and the artefact keeps the signals under "signals". When a withdraw finds
 // nothing granted, nothing is recorded and the Record is zero.
-func (s *Service) Decide(ctx context.Context, org presage.Organization, in DecisionInput) (Record, []State, error) {
+func (s *Service) Decide(ctx context.Context, in DecisionInput) (Record, []State, error) {
+	org, err := presage.AuthorizeSite(ctx)
+	if err != nil {
+		return Record{}, nil, err
+	}
 	if in.Method == "" {
 		in.Method = MethodBanner
 	}

@@ -54,7 +54,7 @@ func TestDecideValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		appends := e.store.appends
-		_, _, err := e.svc.Decide(bg, e.org, tt.in)
+		_, _, err := e.svc.Decide(e.site(), tt.in)
 		if got := field(err); got != tt.want {
 			t.Errorf("%s: field %s, want %s (%v)", tt.name, got, tt.want, err)
 		}
@@ -71,11 +71,11 @@ func TestDecideGrantNeedsInformingNotice(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := DecisionInput{VisitorID: visitorA, Action: ActionGrant, NoticeVersion: 1, Purposes: []string{"analytics", "newsletter"}}
-	if _, _, err := e.svc.Decide(bg, e.org, in); field(err) != "/purposes/1" {
+	if _, _, err := e.svc.Decide(e.site(), in); field(err) != "/purposes/1" {
 		t.Errorf("grant of a purpose notice 1 does not describe: %v", err)
 	}
 	in.Action = ActionDeny // refusing needs no information
-	if _, _, err := e.svc.Decide(bg, e.org, in); err != nil {
+	if _, _, err := e.svc.Decide(e.site(), in); err != nil {
 		t.Error(err)
 	}
 }
@@ -269,7 +269,7 @@ func TestSignal(t *testing.T) {
 	if err := e.svc.Signal(bg, e.org, "bad", gpc, "", ""); field(err) != "/visitorId" {
 		t.Errorf("Signal(bad visitor) = %v", err)
 	}
-	if res, err := e.svc.VerifyOrg(bg, testOrg); err != nil || !res.OK {
+	if res, err := e.svc.verifyChain(bg, testOrg); err != nil || !res.OK {
 		t.Errorf("chain after concurrent signals: %+v %v", res.Problem, err)
 	}
 }
@@ -285,32 +285,32 @@ func TestView(t *testing.T) {
 		}
 	}
 	for lang, want := range map[string]int{"en": 1, "EN-gb": 1, "fr-CA": 3, "fr-FR": 3, "fr": 2, "de": 3, "": 3} {
-		v, err := e.svc.View(bg, e.org, "", lang)
+		v, err := e.svc.View(e.site(), "", lang)
 		if err != nil || v.Notice == nil || v.Notice.Version != want {
 			t.Errorf("View(lang %q) notice %+v, want version %d (%v)", lang, v.Notice, want, err)
 		}
 	}
-	v, _ := e.svc.View(bg, e.org, visitorA, "en")
+	v, _ := e.svc.View(e.site(), visitorA, "en")
 	if !v.NeedsDecision || len(v.Purposes) != 4 || v.Purposes[0].Name != "analytics" || v.Purposes[0].Basis != BasisConsent || v.Purposes[0].State != nil {
 		t.Errorf("view of a new visitor = %+v", v)
 	}
 	e.decide(t, DecisionInput{VisitorID: visitorA, Action: ActionGrant, NoticeVersion: 1, Purposes: []string{"analytics", "support"}})
-	if v, _ = e.svc.View(bg, e.org, visitorA, "en"); !v.NeedsDecision {
+	if v, _ = e.svc.View(e.site(), visitorA, "en"); !v.NeedsDecision {
 		t.Error("NeedsDecision false with sales and marketing undecided")
 	}
 	e.decide(t, DecisionInput{VisitorID: visitorA, Action: ActionDeny, NoticeVersion: 1, Purposes: []string{"sales", "marketing"}})
-	if v, _ = e.svc.View(bg, e.org, visitorA, "en"); v.NeedsDecision || v.Purposes[0].State == nil || v.Purposes[0].State.Decision != Granted {
+	if v, _ = e.svc.View(e.site(), visitorA, "en"); v.NeedsDecision || v.Purposes[0].State == nil || v.Purposes[0].State.Decision != Granted {
 		t.Errorf("view after deciding everything = %+v", v)
 	}
 	e.clock.Advance(DefaultTTL) // expired, not yet turned into records by the job
-	if v, _ = e.svc.View(bg, e.org, visitorA, "en"); !v.NeedsDecision || v.Purposes[0].State != nil {
+	if v, _ = e.svc.View(e.site(), visitorA, "en"); !v.NeedsDecision || v.Purposes[0].State != nil {
 		t.Errorf("expired decisions still count: %+v", v)
 	}
-	if _, err := e.svc.View(bg, e.org, "x", "en"); field(err) != "/visitorId" {
+	if _, err := e.svc.View(e.site(), "x", "en"); field(err) != "/visitorId" {
 		t.Errorf("View(bad visitor) = %v", err)
 	}
 	empty := presage.Organization{ID: "org_empty"}
-	if v, err := e.svc.View(bg, empty, "", "en"); err != nil || v.Notice != nil || v.NeedsDecision {
+	if v, err := e.svc.View(presage.WithSite(bg, empty), "", "en"); err != nil || v.Notice != nil || v.NeedsDecision {
 		t.Errorf("view of an organization without defaults = %+v, %v", v, err)
 	}
 }

@@ -51,7 +51,7 @@ func TestExpireDue(t *testing.T) {
 	if n, _ := e.svc.ExpireDue(bg, 100); n != 1 {
 		t.Errorf("visitor B's grant: expired %d", n)
 	}
-	if rep, _ := e.svc.VerifyOrg(bg, testOrg); !rep.OK {
+	if rep, _ := e.svc.verifyChain(bg, testOrg); !rep.OK {
 		t.Errorf("chain broken by expiry: %+v", rep.Problem)
 	}
 }

@@ -13,8 +13,9 @@ func (s *Service) TrackingAllowed(ctx context.Context, orgID, visitorID string) 
 	return m[visitorID], err
 }
 
-// TrackingAllowedMany is TrackingAllowed for a batch of visitors, in one
-// query: the collector's hot path.
+// TrackingAllowedMany is TrackingAllowed for many visitors in one query,
+// for callers that check a set of visitors at once. (The collector's batch
+// carries one visitor and calls TrackingAllowed.)
 func (s *Service) TrackingAllowedMany(ctx context.Context, orgID string, visitorIDs []string) (map[string]bool, error) {
 	return s.allowedMany(ctx, orgID, PurposeAnalytics, visitorIDs)
 }

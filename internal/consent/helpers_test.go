@@ -54,7 +54,7 @@ var bg = context.Background()
 // decide calls Decide and fails the test on error.
 func (e *env) decide(t *testing.T, in DecisionInput) (Record, []State) {
 	t.Helper()
-	r, st, err := e.svc.Decide(bg, e.org, in)
+	r, st, err := e.svc.Decide(e.site(), in)
 	if err != nil {
 		t.Fatalf("Decide(%+v): %v", in, err)
 	}
@@ -94,3 +94,6 @@ func grantAll(visitor string) DecisionInput {
 	return DecisionInput{VisitorID: visitor, Action: ActionGrant, NoticeVersion: 1,
 		Purposes: []string{PurposeAnalytics, PurposeSupport, PurposeSales, PurposeMarketing}}
 }
+
+// site returns a context carrying the authenticated site of testOrg.
+func (e *env) site() context.Context { return presage.WithSite(bg, e.org) }

@@ -87,7 +87,11 @@ var purposeCategories = map[string][]string{
 // the organization's key (see JWKS). It is presage.ErrNotFound for a visitor
 // without decisions. The receipt ID is the visitor's latest record, so the
 // same state always yields the same receipt.
-func (s *Service) Receipt(ctx context.Context, org presage.Organization, visitorID string) (string, error) {
+func (s *Service) Receipt(ctx context.Context, visitorID string) (string, error) {
+	org, err := presage.AuthorizeSite(ctx)
+	if err != nil {
+		return "", err
+	}
 	if !presage.ValidClientID(visitorID) {
 		return "", presage.Invalid("/visitorId", -1, "visitorId must be 8 to 64 characters of A-Z, a-z, 0-9, _ and -")
 	}

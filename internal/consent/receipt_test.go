@@ -14,7 +14,7 @@ import (
 
 func TestReceipt(t *testing.T) {
 	e := newEnv(t)
-	if _, err := e.svc.Receipt(bg, e.org, visitorA); !presage.IsNotFound(err) {
+	if _, err := e.svc.Receipt(e.site(), visitorA); !presage.IsNotFound(err) {
 		t.Fatalf("receipt without decisions: %v, want not found", err)
 	}
 	in := grantAll(visitorA)
@@ -23,7 +23,7 @@ func TestReceipt(t *testing.T) {
 	e.clock.Advance(90 * 1e9)
 	last, _ := e.decide(t, DecisionInput{VisitorID: visitorA, Action: ActionWithdraw, Purposes: []string{"support"}, Method: MethodPreferences})
 
-	jws, err := e.svc.Receipt(bg, e.org, visitorA)
+	jws, err := e.svc.Receipt(e.site(), visitorA)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestReceipt(t *testing.T) {
 	if string(hb) != `{"alg":"EdDSA","kid":"`+k.Kid+`","typ":"JWT"}` {
 		t.Errorf("header = %s", hb)
 	}
-	again, _ := e.svc.Receipt(bg, e.org, visitorA)
+	again, _ := e.svc.Receipt(e.site(), visitorA)
 	if again != jws {
 		t.Error("the same state gave a different receipt")
 	}

@@ -18,13 +18,17 @@ type VisitorLookup interface {
 	GetVisitor(ctx context.Context, orgID, id string) (presage.Visitor, error)
 }
 
-// Service is the consent domain. Methods named for an API caller authorize
-// the principal in ctx (read for reads, admin for changes, gdpr for subject
-// histories and decisions recorded by a server); the visitor-facing methods
-// (Decide, Signal, View, Receipt) take an organization the HTTP layer already
-// resolved from the site key and the Origin; the gates (TrackingAllowed,
-// EngagementAllowed) and the operator methods (…Of, VerifyOrg, EnsureDefaults,
-// ExpireDue) take an organization id and trust their caller.
+// Service is the consent domain. Its callers come in three kinds:
+//   - API callers: the methods authorize the principal in ctx (read for
+//     reads, admin for changes, gdpr for subject histories and decisions
+//     recorded by a server), which is also how the operator (CLI) acts;
+//   - sites: the visitor-facing methods (Decide, View, Receipt) authorize
+//     the site in ctx (presage.AuthorizeSite), authenticated from its site
+//     key and Origin;
+//   - wiring, not callers: the gates the collector and engagement consult
+//     (TrackingAllowed, TrackingAllowedMany, EngagementAllowed, Signal) and
+//     the node's own jobs (EnsureDefaults, ExpireDue, RunExpiry, JWKS) take
+//     an organization and trust the code that wires them.
 type Service struct {
 	store    Store
 	visitors VisitorLookup

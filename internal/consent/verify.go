@@ -33,16 +33,16 @@ const (
 
 const verifyPage = 1000
 
-// Verify walks the caller's chain (scope admin); see VerifyOrg.
+// Verify walks the caller's chain (scope admin); see verifyChain.
 func (s *Service) Verify(ctx context.Context) (VerifyReport, error) {
 	orgID, err := presage.Authorize(ctx, presage.ScopeAdmin)
 	if err != nil {
 		return VerifyReport{}, err
 	}
-	return s.VerifyOrg(ctx, orgID)
+	return s.verifyChain(ctx, orgID)
 }
 
-// VerifyOrg walks orgID's chain in pages of 1000 and reports the first
+// verifyChain walks orgID's chain in pages of 1000 and reports the first
 // break: a gap in Seq (deleted), a duplicate Seq (inserted), a record that
 // links to a hash other than its predecessor's (inserted when it links to
 // the record before, reordered when to the record after, altered when it is
@@ -52,7 +52,7 @@ func (s *Service) Verify(ctx context.Context) (VerifyReport, error) {
 // walk are walked too. A chain rewritten wholesale, head included, cannot be
 // told from an intact one: receipts carry ledger seq and hash, so copies held
 // outside the database anchor it.
-func (s *Service) VerifyOrg(ctx context.Context, orgID string) (VerifyReport, error) {
+func (s *Service) verifyChain(ctx context.Context, orgID string) (VerifyReport, error) {
 	w := walker{store: s.store, orgID: orgID}
 	var rep VerifyReport
 	var prev, prevprev *Record

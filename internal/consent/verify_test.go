@@ -105,11 +105,11 @@ func TestVerify(t *testing.T) {
 
 func TestVerifyPagesAndEmpty(t *testing.T) {
 	e := newEnv(t)
-	if rep, err := e.svc.VerifyOrg(bg, testOrg); err != nil || !rep.OK || rep.Records != 0 {
+	if rep, err := e.svc.verifyChain(bg, testOrg); err != nil || !rep.OK || rep.Records != 0 {
 		t.Errorf("empty chain: %+v %v", rep, err)
 	}
 	e = chain(t, 2*verifyPage+5)
-	if rep, err := e.svc.VerifyOrg(bg, testOrg); err != nil || !rep.OK || rep.Records != 2*verifyPage+5 {
+	if rep, err := e.svc.verifyChain(bg, testOrg); err != nil || !rep.OK || rep.Records != 2*verifyPage+5 {
 		t.Errorf("long chain: %+v %+v %v", rep, rep.Problem, err)
 	}
 	// A break across a page boundary: delete seq 1001 and renumber.
@@ -125,7 +125,7 @@ func TestVerifyPagesAndEmpty(t *testing.T) {
 	h.Seq--
 	e.store.heads[testOrg] = h
 	e.store.mu.Unlock()
-	if rep, _ := e.svc.VerifyOrg(bg, testOrg); rep.OK || rep.Problem.Kind != ProblemDeleted || rep.Problem.Seq != verifyPage+1 {
+	if rep, _ := e.svc.verifyChain(bg, testOrg); rep.OK || rep.Problem.Kind != ProblemDeleted || rep.Problem.Seq != verifyPage+1 {
 		t.Errorf("break at a page boundary: %+v", rep.Problem)
 	}
 }

@@ -32,7 +32,11 @@ type PurposeView struct {
 // View returns the organization's purposes, the newest notice matching
 // language (exact tag, then primary subtag, then the newest of any
 // language) and, when visitorID is set, the visitor's current states.
-func (s *Service) View(ctx context.Context, org presage.Organization, visitorID, language string) (VisitorView, error) {
+func (s *Service) View(ctx context.Context, visitorID, language string) (VisitorView, error) {
+	org, err := presage.AuthorizeSite(ctx)
+	if err != nil {
+		return VisitorView{}, err
+	}
 	if visitorID != "" && !presage.ValidClientID(visitorID) {
 		return VisitorView{}, presage.Invalid("/visitorId", -1, "visitorId must be 8 to 64 characters of A-Z, a-z, 0-9, _ and -")
 	}

@@ -7,10 +7,11 @@ import (
 	"github.com/presage-dev/presage/internal/presage"
 )
 
-// authed resolves the bearer secret key into a principal carried by the
-// request context. Scopes are checked by the services, not here.
-func (s *Server) authed(next http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+// authenticate resolves the bearer secret key into a principal carried by the
+// request context, then lets api route the request. Scopes and organization
+// are checked by the services, not here, so no route can forget them.
+func (s *Server) authenticate(api http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || token == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="presage"`)
@@ -23,6 +24,10 @@ func (s *Server) authed(next http.HandlerFunc) http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
-		next(w, r.WithContext(presage.WithPrincipal(r.Context(), p)))
-	}
+		inner := r.WithContext(presage.WithPrincipal(r.Context(), p))
+		api.ServeHTTP(w, inner)
+		// The API tree's mux sets the route pattern on its copy of the
+		// request; hand it back so metrics and logs name the route.
+		r.Pattern = inner.Pattern
+	})
 }

@@ -5,7 +5,6 @@ import (
 	"net/netip"
 
 	"github.com/presage-dev/presage/internal/collect"
-	"github.com/presage-dev/presage/internal/presage"
 )
 
 // maxBatchBody is the collector's body limit (docs/collector-protocol.md).
@@ -64,18 +63,13 @@ func (s *Server) collectFromSite(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) collectFromServer(w http.ResponseWriter, r *http.Request) {
-	orgID, err := presage.Authorize(r.Context(), presage.ScopeWrite)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	body, err := readBody(w, r, maxBatchBody)
 	if err != nil {
 		s.Collector.Reject(err)
 		s.writeError(w, r, err)
 		return
 	}
-	out, err := s.Collector.CollectFromServer(r.Context(), orgID, collect.ServerInput{
+	out, err := s.Collector.CollectFromServer(r.Context(), collect.ServerInput{
 		Body:      body,
 		UserAgent: r.UserAgent(),
 		IP:        s.clientIP(r),

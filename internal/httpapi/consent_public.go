@@ -1,8 +1,8 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -14,26 +14,16 @@ import (
 // maxConsentBody bounds a visitor's decision (the artefact alone may be 8 KiB).
 const maxConsentBody = 16 << 10
 
-// siteOrg resolves the site key of a tracker request and checks its Origin.
-// A GET without Origin (same-origin reads) is allowed: it reads only public
-// notice text or the state of an unguessable visitor id; writes need it.
-func (s *Server) siteOrg(r *http.Request, siteKey string, originRequired bool) (presage.Organization, error) {
-	if siteKey == "" {
-		return presage.Organization{}, presage.Invalid("/siteKey", -1, "siteKey is required")
-	}
-	org, err := s.Tenants.OrganizationForSiteKey(r.Context(), siteKey)
-	if presage.IsNotFound(err) {
-		return org, &presage.Error{Code: presage.CodeUnauthorized, Message: "unknown site key",
-			Violations: []presage.Violation{{Field: "/siteKey", Index: -1, Detail: "is not a known site key"}}}
-	}
+// asSite authenticates a tracker request by its site key and Origin and
+// returns its context carrying the site. A GET without Origin (same-origin
+// reads) is allowed: it reads only public notice text or the state of an
+// unguessable visitor id; writes need it.
+func (s *Server) asSite(r *http.Request, siteKey string, originRequired bool) (context.Context, error) {
+	org, err := s.Tenants.AuthenticateSite(r.Context(), siteKey, r.Header.Get("Origin"), originRequired)
 	if err != nil {
-		return org, fmt.Errorf("resolve site key: %w", err)
+		return nil, err
 	}
-	origin := r.Header.Get("Origin")
-	if (origin != "" || originRequired) && !collect.CheckOrigin(org, origin) {
-		return org, presage.Errorf(presage.CodeForbidden, "this origin is not allowed for this site key")
-	}
-	return org, nil
+	return presage.WithSite(r.Context(), org), nil
 }
 
 func requestSignals(r *http.Request) presage.PrivacySignals {
@@ -45,7 +35,7 @@ func (s *Server) consentPreflight(w http.ResponseWriter, r *http.Request) { s.co
 func (s *Server) getVisitorConsent(w http.ResponseWriter, r *http.Request) {
 	allowCORS(w, r)
 	q := r.URL.Query()
-	org, err := s.siteOrg(r, q.Get("siteKey"), false)
+	ctx, err := s.asSite(r, q.Get("siteKey"), false)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -54,7 +44,7 @@ func (s *Server) getVisitorConsent(w http.ResponseWriter, r *http.Request) {
 	if lang == "" {
 		lang, _, _ = strings.Cut(r.Header.Get("Accept-Language"), ",")
 	}
-	v, err := s.Consents.View(r.Context(), org, q.Get("visitorId"), strings.TrimSpace(lang))
+	v, err := s.Consents.View(ctx, q.Get("visitorId"), strings.TrimSpace(lang))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -101,14 +91,14 @@ func (s *Server) postVisitorConsent(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	org, err := s.siteOrg(r, body.SiteKey, true)
+	ctx, err := s.asSite(r, body.SiteKey, true)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	in := body.input(r)
 	in.IPPrefix = collect.TruncateIP(s.clientIP(r)).String()
-	rec, states, err := s.Consents.Decide(r.Context(), org, in)
+	rec, states, err := s.Consents.Decide(ctx, in)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -119,12 +109,12 @@ func (s *Server) postVisitorConsent(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getReceipt(w http.ResponseWriter, r *http.Request) {
 	allowCORS(w, r)
 	q := r.URL.Query()
-	org, err := s.siteOrg(r, q.Get("siteKey"), false)
+	ctx, err := s.asSite(r, q.Get("siteKey"), false)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	jws, err := s.Consents.Receipt(r.Context(), org, q.Get("visitorId"))
+	jws, err := s.Consents.Receipt(ctx, q.Get("visitorId"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -137,7 +127,7 @@ func (s *Server) getReceipt(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getJWKS(w http.ResponseWriter, r *http.Request) {
 	allowCORS(w, r)
 	// Only a real organization gets a key: an unknown id must not create one.
-	org, err := s.Tenants.GetOrganization(r.Context(), r.PathValue("org"))
+	org, err := s.Tenants.PublicOrganization(r.Context(), r.PathValue("org"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -55,7 +55,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	key, full, err := s.Tenants.IssueKey(r.Context(), in.Name, in.Scopes)
+	key, full, err := s.Tenants.CreateKey(r.Context(), in.Name, in.Scopes)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

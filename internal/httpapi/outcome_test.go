@@ -168,7 +168,7 @@ func newAPIFixture(t *testing.T) *apiFixture {
 	tenants := tenant.NewService(keys, tenant.Options{})
 	f := &apiFixture{t: t, outcomes: &memOutcomes{}}
 	issue := func(orgID string, scopes ...presage.Scope) string {
-		_, full, err := tenants.CreateKey(context.Background(), orgID, "test", scopes)
+		_, full, err := tenants.CreateKey(presage.AsOperator(context.Background(), orgID), "test", scopes)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -21,12 +21,36 @@ var AllScopes = []Scope{ScopeRead, ScopeWrite, ScopeAdmin, ScopeGDPR}
 // ValidScope reports whether s names a known scope.
 func ValidScope(s Scope) bool { return slices.Contains(AllScopes, s) }
 
-// Principal is the authenticated caller of a server API: always exactly one
-// organization, and the scopes of the key it used.
+// Principal is the authenticated caller of a service: exactly one
+// organization and the scopes it holds there. An API request becomes one from
+// its secret key (tenant.Service.Authenticate); the operator is the other kind
+// (see Operator).
 type Principal struct {
 	OrgID  string
 	KeyID  string
 	Scopes []Scope
+	// Operator marks the operator principal; see Operator.
+	Operator bool
+}
+
+// OperatorKeyID is the KeyID of the operator principal, so that whatever
+// records who acted (audit, request history) names the operator.
+const OperatorKeyID = "operator"
+
+// Operator returns the principal of the server's operator: whoever runs the
+// presage binary with the database's credentials (the CLI commands, and
+// start-up preparing the demo). It holds every scope on orgID, and with an
+// empty orgID it may only do what concerns no single organization (create
+// and list organizations). No network request can become the operator:
+// transports build principals only from secret keys, which never carry
+// Operator.
+func Operator(orgID string) Principal {
+	return Principal{OrgID: orgID, KeyID: OperatorKeyID, Scopes: AllScopes, Operator: true}
+}
+
+// AsOperator returns ctx carrying the operator principal for orgID.
+func AsOperator(ctx context.Context, orgID string) context.Context {
+	return WithPrincipal(ctx, Operator(orgID))
 }
 
 type principalKey struct{}
@@ -53,4 +77,17 @@ func Authorize(ctx context.Context, scope Scope) (orgID string, err error) {
 		return "", Errorf(CodeForbidden, "this key lacks the %q scope", scope)
 	}
 	return p.OrgID, nil
+}
+
+// AuthorizeOperator admits only the operator principal: for what concerns
+// every organization at once (creating and listing organizations).
+func AuthorizeOperator(ctx context.Context) error {
+	p, ok := PrincipalFrom(ctx)
+	if !ok {
+		return Errorf(CodeUnauthorized, "authentication required")
+	}
+	if !p.Operator {
+		return Errorf(CodeForbidden, "only the server's operator may do this")
+	}
+	return nil
 }

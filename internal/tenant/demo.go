@@ -25,11 +25,15 @@ type Demo struct {
 // EnsureDemo creates the demo organization on first start, makes sure origins
 // are allowed (the demo is served from this server's own address) and mints
 // a new demo key.
+// Only the operator may (start-up runs as presage.Operator("")).
 func (s *Service) EnsureDemo(ctx context.Context, origins []string) (Demo, error) {
+	if err := presage.AuthorizeOperator(ctx); err != nil {
+		return Demo{}, err
+	}
 	org, err := s.store.OrganizationByName(ctx, DemoName)
 	switch {
 	case presage.IsNotFound(err):
-		org, err = s.CreateOrganization(ctx, DemoName, origins)
+		org, err = s.createOrganization(ctx, DemoName, origins)
 		if err != nil && presage.ErrorCode(err) == presage.CodeConflict {
 			// Another node sharing the database created it first.
 			org, err = s.store.OrganizationByName(ctx, DemoName)
@@ -60,12 +64,12 @@ func (s *Service) EnsureDemo(ctx context.Context, origins []string) (Demo, error
 	}
 	for _, k := range keys {
 		if k.Name == demoKeyName && k.Active() {
-			if err := s.RevokeKeyOf(ctx, org.ID, k.ID); err != nil {
+			if err := s.revokeKey(ctx, org.ID, k.ID); err != nil {
 				return Demo{}, err
 			}
 		}
 	}
-	_, full, err := s.CreateKey(ctx, org.ID, demoKeyName, presage.AllScopes)
+	_, full, err := s.createKey(ctx, org.ID, demoKeyName, presage.AllScopes)
 	if err != nil {
 		return Demo{}, err
 	}
