@@ -83,7 +83,7 @@ type App struct {
 	committer   *collect.Committer
 	registry    *prometheus.Registry
 	bundle      tracker.Bundle
-	// Demo is set by Serve when the demo is enabled.
+	// Demo is set by Prepare when the demo is enabled.
 	Demo tenant.Demo
 }
 
@@ -158,7 +158,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	return a, nil
 }
 
-// Handler returns the node's HTTP handler; demo is nil unless the demo runs.
+// handler returns the node's HTTP handler; demoHandler is nil unless the demo runs.
 func (a *App) handler(demoHandler http.Handler) http.Handler {
 	return httpapi.New(httpapi.Config{
 		Tenants:        a.Tenants,
@@ -176,7 +176,7 @@ func (a *App) handler(demoHandler http.Handler) http.Handler {
 	})
 }
 
-// Origins returns the web origins that reach this node on ln.
+// origins returns the web origins that reach this node on ln.
 func (a *App) origins(ln net.Listener) []string {
 	var out []string
 	if a.cfg.PublicURL != "" {

@@ -96,7 +96,7 @@ func contains(keys []string, k string) bool {
 	return false
 }
 
-// validAttributeKey reports whether k is 1 to 64 characters of [A-Za-z0-9_.:-].
+// ValidAttributeKey reports whether k is 1 to 64 characters of [A-Za-z0-9_.:-].
 func ValidAttributeKey(k string) bool {
 	if len(k) == 0 || len(k) > MaxAttributeKey {
 		return false

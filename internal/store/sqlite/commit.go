@@ -154,10 +154,11 @@ func placeholders(n, cols int) string {
 	return b.String()
 }
 
-// insertEventsSQL inserts n events. OR IGNORE skips an event whose (org_id, id)
-// is stored already (the dedupe); every other constraint holds for the values
-// bound, so nothing else can be ignored. Unlike ON CONFLICT … DO NOTHING it
-// lets SQLite skip the statement journal. RETURNING lists the rows inserted.
+// buildInsertEventsSQL returns the statement that inserts n events. OR IGNORE
+// skips an event whose (org_id, id) is stored already (the dedupe); every other
+// constraint holds for the values bound, so nothing else can be ignored. Unlike
+// ON CONFLICT … DO NOTHING it lets SQLite skip the statement journal. RETURNING
+// lists the rows inserted.
 func buildInsertEventsSQL(n int) string {
 	return `INSERT OR IGNORE INTO events (org_id, id, session_id, visitor_id, type, name, occurred_at, received_at, url, title, referrer, attributes, context) VALUES ` +
 		placeholders(n, eventCols) + ` RETURNING org_id, id, seq`
@@ -204,16 +205,17 @@ func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, p *commitplan.Plan) 
 	return nil
 }
 
-// existingSessionsSQL lists which of n sessions are stored already, with the
-// columns that decide how each is updated.
+// buildExistingSessionsSQL returns the statement that lists which of n sessions
+// are stored already, with the columns that decide how each is updated.
 func buildExistingSessionsSQL(n int) string {
 	return `SELECT org_id, id, started_at, last_event_at FROM sessions WHERE (org_id, id) IN (VALUES ` +
 		placeholders(n, 2) + `)`
 }
 
-// upsertSessionsSQL inserts n sessions with their landing fields; an existing
-// one only widens its time span and counts the stored events. It is used for
-// new sessions and for the rare existing one whose start moves earlier.
+// buildUpsertSessionsSQL returns the statement that inserts n sessions with
+// their landing fields; an existing one only widens its time span and counts
+// the stored events. It is used for new sessions and for the rare existing one
+// whose start moves earlier.
 func buildUpsertSessionsSQL(n int) string {
 	return `INSERT INTO sessions (org_id, id, visitor_id, started_at, last_event_at, event_count,
 		landing_url, referrer, device, browser, os, referrer_class, utm, ip_prefix, time_zone, language)
@@ -223,11 +225,11 @@ func buildUpsertSessionsSQL(n int) string {
 		event_count = event_count + excluded.event_count`
 }
 
-// touchSessionsSQL updates n existing sessions whose start does not move:
-// only last_event_at and event_count, so SQLite rewrites the row and
-// sessions_last_event (the trainer's scan) but leaves sessions_started and
-// sessions_visitor alone.
-// Each row binds (org_id, id, last_event_at, stored events).
+// buildTouchSessionsSQL returns the statement that updates n existing sessions
+// whose start does not move: only last_event_at and event_count, so SQLite
+// rewrites the row and sessions_last_event (the trainer's scan) but leaves
+// sessions_started and sessions_visitor alone. Each row binds (org_id, id,
+// last_event_at, stored events).
 func buildTouchSessionsSQL(n int) string {
 	return `UPDATE sessions SET last_event_at = MAX(sessions.last_event_at, v.column3),
 		event_count = sessions.event_count + v.column4
@@ -235,14 +237,15 @@ func buildTouchSessionsSQL(n int) string {
 		WHERE sessions.org_id = v.column1 AND sessions.id = v.column2`
 }
 
-// existingVisitorsSQL lists which of n visitors are stored already.
+// buildExistingVisitorsSQL returns the statement that lists which of n visitors
+// are stored already.
 func buildExistingVisitorsSQL(n int) string {
 	return `SELECT org_id, id, first_seen_at, last_seen_at FROM visitors WHERE (org_id, id) IN (VALUES ` +
 		placeholders(n, 2) + `)`
 }
 
-// upsertVisitorsSQL upserts n visitors (new ones, and those whose first visit
-// moves earlier).
+// buildUpsertVisitorsSQL returns the statement that upserts n visitors (new
+// ones, and those whose first visit moves earlier).
 func buildUpsertVisitorsSQL(n int) string {
 	return `INSERT INTO visitors (org_id, id, first_seen_at, last_seen_at, session_count)
 		VALUES ` + placeholders(n, visitorCols) + ` ON CONFLICT (org_id, id) DO UPDATE SET
@@ -251,9 +254,10 @@ func buildUpsertVisitorsSQL(n int) string {
 		session_count = session_count + excluded.session_count`
 }
 
-// touchVisitorsSQL updates n existing visitors whose first visit does not
-// move: only last_seen_at and session_count, so visitors_first_seen keeps its
-// entries. Each row binds (org_id, id, last_seen_at, new sessions).
+// buildTouchVisitorsSQL returns the statement that updates n existing visitors
+// whose first visit does not move: only last_seen_at and session_count, so
+// visitors_first_seen keeps its entries. Each row binds (org_id, id,
+// last_seen_at, new sessions).
 func buildTouchVisitorsSQL(n int) string {
 	return `UPDATE visitors SET last_seen_at = MAX(visitors.last_seen_at, v.column3),
 		session_count = visitors.session_count + v.column4
@@ -426,8 +430,8 @@ func (db *DB) upsertVisitors(ctx context.Context, tx *sql.Tx, p *commitplan.Plan
 	return db.touch(ctx, tx, "visitors", touched, touchVisitorsSQL)
 }
 
-// upsertPredictionsSQL upserts n predictions: a stored one takes the new
-// values but keeps the higher maximum.
+// buildUpsertPredictionsSQL returns the statement that upserts n predictions: a
+// stored one takes the new values but keeps the higher maximum.
 func buildUpsertPredictionsSQL(n int) string {
 	return `INSERT INTO predictions (org_id, session_id, outcome_id, visitor_id, probability, max_probability,
 		percentile, model_version, events, updated_at, history)
@@ -451,9 +455,10 @@ func (db *DB) upsertPredictions(ctx context.Context, tx *sql.Tx, p *commitplan.P
 		})
 }
 
-// insertAchievementsSQL inserts n achievements; OR IGNORE keeps the stored
-// achievement of an (outcome, session), the only constraint the bound values
-// can break, and lets SQLite skip the statement journal.
+// buildInsertAchievementsSQL returns the statement that inserts n achievements;
+// OR IGNORE keeps the stored achievement of an (outcome, session), the only
+// constraint the bound values can break, and lets SQLite skip the statement
+// journal.
 func buildInsertAchievementsSQL(n int) string {
 	return `INSERT OR IGNORE INTO achievements (org_id, outcome_id, session_id, visitor_id, event_id, achieved_at, value)
 		VALUES ` + placeholders(n, achievementCols)
