@@ -29,19 +29,16 @@ func withConsents(ctx context.Context, sf storageFlags, orgRef string, fn func(c
 	return fn(ctx, org, consents)
 }
 
-func purposeCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "list" && args[0] != "set") {
-		fmt.Fprintln(stderr, "Usage: presage purpose list|set [flags]")
-		return errUsage
-	}
-	set := args[0] == "set"
-	f := newFlags("purpose "+args[0], "Lists an organization's processing purposes and lawful bases, or sets one.", stderr)
+// purposeCommand runs "purpose list" or "purpose set" (sub).
+func purposeCommand(ctx context.Context, sub string, args []string, stdout, stderr io.Writer) error {
+	set := sub == "set"
+	f := newFlags("purpose "+sub, "Lists an organization's processing purposes and lawful bases, or sets one.", stderr)
 	org := f.String("org", "", "organization id or name (required)")
 	name := f.String("name", "", "purpose, e.g. analytics, support, sales, marketing (set)")
 	basis := f.String("basis", "", "lawful basis: consent, legitimate_interest, contract, legal_obligation, vital_interests, public_task (set)")
 	description := f.String("description", "", "what the purpose covers, in plain language (set; default: keep)")
 	storage := addStorageFlags(f)
-	if err := f.parse(args[1:]); err != nil {
+	if err := f.parse(args); err != nil {
 		return err
 	}
 	return withConsents(ctx, storage, *org, func(ctx context.Context, _ presage.Organization, consents *consent.Service) error {
@@ -70,16 +67,12 @@ func purposeCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	})
 }
 
-func consentCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "verify" {
-		fmt.Fprintln(stderr, "Usage: presage consent verify --org ORG")
-		return errUsage
-	}
+func consentVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	f := newFlags("consent verify", "Checks an organization's consent ledger: every record's hash and its link to the previous one.\nExits 1 and names the first altered, inserted or deleted record if the chain is broken.", stderr)
 	org := f.String("org", "", "organization id or name (required)")
 	asJSON := f.Bool("json", false, "print JSON")
 	storage := addStorageFlags(f)
-	if err := f.parse(args[1:]); err != nil {
+	if err := f.parse(args); err != nil {
 		return err
 	}
 	return withConsents(ctx, storage, *org, func(ctx context.Context, o presage.Organization, consents *consent.Service) error {

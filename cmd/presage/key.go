@@ -13,24 +13,6 @@ import (
 	"github.com/presage-dev/presage/internal/tenant"
 )
 
-func keyCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, "Usage: presage key create|list|revoke [flags]")
-		return errUsage
-	}
-	switch args[0] {
-	case "create":
-		return keyCreate(ctx, args[1:], stdout, stderr)
-	case "list":
-		return keyList(ctx, args[1:], stdout, stderr)
-	case "revoke":
-		return keyRevoke(ctx, args[1:], stdout, stderr)
-	default:
-		fmt.Fprintf(stderr, "presage key: unknown subcommand %q (create, list, revoke)\n", args[0])
-		return errUsage
-	}
-}
-
 type keyJSON struct {
 	ID         string          `json:"id"`
 	Name       string          `json:"name"`

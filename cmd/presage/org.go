@@ -13,22 +13,6 @@ import (
 	"github.com/presage-dev/presage/internal/tenant"
 )
 
-func orgCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, "Usage: presage org create|list [flags]")
-		return errUsage
-	}
-	switch args[0] {
-	case "create":
-		return orgCreate(ctx, args[1:], stdout, stderr)
-	case "list":
-		return orgList(ctx, args[1:], stdout, stderr)
-	default:
-		fmt.Fprintf(stderr, "presage org: unknown subcommand %q (create, list)\n", args[0])
-		return errUsage
-	}
-}
-
 type orgJSON struct {
 	ID             string    `json:"id"`
 	Name           string    `json:"name"`

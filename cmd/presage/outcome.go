@@ -15,26 +15,6 @@ import (
 	"github.com/presage-dev/presage/internal/presage"
 )
 
-func outcomeCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, "Usage: presage outcome create|list|show|delete [flags]")
-		return errUsage
-	}
-	switch args[0] {
-	case "create":
-		return outcomeCreate(ctx, args[1:], stdout, stderr)
-	case "list":
-		return outcomeList(ctx, args[1:], stdout, stderr)
-	case "show":
-		return outcomeShow(ctx, args[1:], stdout, stderr)
-	case "delete":
-		return outcomeDelete(ctx, args[1:], stdout, stderr)
-	default:
-		fmt.Fprintf(stderr, "presage outcome: unknown subcommand %q (create, list, show, delete)\n", args[0])
-		return errUsage
-	}
-}
-
 // withOutcomes runs fn with the outcome service as the operator of the
 // organization orgRef names (--org).
 func withOutcomes(ctx context.Context, sf storageFlags, orgRef string, fn func(ctx context.Context, org presage.Organization, outcomes *outcome.Service) error) error {
