@@ -24,6 +24,11 @@ func TestHelp(t *testing.T) {
 			}
 		}
 	}
+	// eval --help describes all three modes, not only --uci's flags.
+	if code, _, errOut := runCLI(t, "eval", "--help"); code != 0 || !strings.Contains(errOut, "presage eval --simulate N") ||
+		!strings.Contains(errOut, "presage eval --uci FILE") {
+		t.Errorf("presage eval --help: exit %d, stderr %q", code, errOut)
+	}
 	if code, out, errOut := runCLI(t); code != 2 || out != "" || !strings.Contains(errOut, "Usage: presage <command>") {
 		t.Errorf("presage: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}

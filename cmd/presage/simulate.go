@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/presage-dev/presage/internal/predict"
 )
@@ -116,17 +117,33 @@ func createOutput(name string, stdout io.Writer) (*bufio.Writer, func() error, e
 	}, nil
 }
 
-// evalCommand runs the journey evaluation (--journeys FILE or --simulate N)
-// or, otherwise, the UCI evaluation (--uci FILE).
+// evalCommand runs the UCI evaluation when given --uci FILE (and neither
+// --journeys nor --simulate), otherwise the journey evaluation (--journeys
+// FILE or --simulate N), whose usage names all three: a bare --help shows it.
 func evalCommand(args []string, stdout, stderr io.Writer) error {
 	var err error
-	if predict.IsJourneyEvalArgs(args) {
-		err = predict.RunJourneyEvalCLI(args, stdout, stderr)
-	} else {
+	if hasFlag(args, "uci") && !predict.IsJourneyEvalArgs(args) {
 		err = predict.RunEvalCLI(args, stdout, stderr)
+	} else {
+		err = predict.RunJourneyEvalCLI(args, stdout, stderr)
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return errHelp
 	}
 	return err
+}
+
+// hasFlag reports whether args, before any "--", set the flag name (-name,
+// --name, -name=…, --name=…).
+func hasFlag(args []string, name string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		a = strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-")
+		if a == name || strings.HasPrefix(a, name+"=") {
+			return true
+		}
+	}
+	return false
 }

@@ -84,8 +84,9 @@ func TestSimulateAndEvalErrors(t *testing.T) {
 	if code, _, errOut := runCLI(t, "eval", "--journeys", bad); code != 1 || !strings.Contains(errOut, "line 2") {
 		t.Errorf("malformed file: %d %q", code, errOut)
 	}
-	// Without --journeys or --simulate, eval is still the UCI evaluation.
-	if code, _, errOut := runCLI(t, "eval"); code != 1 || !strings.Contains(strings.ToLower(errOut), "uci") {
+	// Without a source, eval's usage names all three: --journeys, --simulate, --uci.
+	if code, _, errOut := runCLI(t, "eval"); code != 1 || !strings.Contains(errOut, "--simulate N") ||
+		!strings.Contains(errOut, "--uci FILE") {
 		t.Errorf("eval without a source: %d %q", code, errOut)
 	}
 }
