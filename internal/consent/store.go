@@ -40,7 +40,24 @@ type Store interface {
 	// build with them (build fills Seq, PrevHash and Hash and returns the
 	// states the record sets), inserts the record, upserts the states (keyed
 	// by org, visitor, purpose), moves the head to the record and commits. An
-	// error from build aborts with nothing written and is returned as is.
+	// error from build aborts with nothing written and is returned as is. An
+	// engine may run the transaction, and so build, again after the database
+	// aborted it for a deadlock or serialization failure: build must be safe
+	// to call again, and only its last result is written.
+	//
+	// Append keeps its build callback because what build computes is right
+	// only while the lock is held: the record extends the head (Seq,
+	// PrevHash, Hash); its decisions depend on the visitor's current states
+	// (a withdrawal of everything granted, a privacy signal recorded once, an
+	// expiry that must not undo a decision renewed meanwhile); and its time,
+	// read under the lock, follows the chain's order. Without a callback the
+	// caller would read the head and states, build, and have the store insert
+	// only if the head had not moved, retrying otherwise. The chain would
+	// still never fork, but all visitors of an organization compete for its
+	// one head: every lost race costs another read, build and write, so
+	// throughput falls as concurrency rises, where the lock queues appends in
+	// the database at one transaction each. Moving the rules and the hash
+	// into the store instead would put consent logic in both engines.
 	Append(ctx context.Context, orgID, visitorID string, build func(head Head, current []State) (Record, []State, error)) (Record, error)
 	// Head returns the chain's head as Append last left it; verification
 	// compares it with the last record, so deleting the newest record shows.

@@ -173,41 +173,9 @@ func (db *DB) Append(ctx context.Context, orgID, visitorID string,
 	build func(head consent.Head, current []consent.State) (consent.Record, []consent.State, error)) (consent.Record, error) {
 	var out consent.Record
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
-		var head consent.Head
-		err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM consent_heads WHERE org_id = ?`, orgID).Scan(&head.Seq, &head.Hash)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("read head: %w", err)
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+stateColumns+` FROM consent_states
-			WHERE org_id = ? AND visitor_id = ? ORDER BY purpose`, orgID, visitorID)
-		current, err := scanAll(rows, err, scanState)
-		if err != nil {
-			return fmt.Errorf("read states: %w", err)
-		}
-		rec, states, err := build(head, current)
-		if err != nil {
-			return &buildError{err}
-		}
-		if rec, states, err = consentplan.CheckAppend(orgID, visitorID, head, rec, states); err != nil {
-			return err
-		}
-		if err := insertRecord(ctx, tx, rec); err != nil {
-			return err
-		}
-		for _, s := range states {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO consent_states (`+stateColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)
-				ON CONFLICT (org_id, visitor_id, purpose) DO UPDATE SET decision = excluded.decision,
-					record_seq = excluded.record_seq, decided_at = excluded.decided_at, expires_at = excluded.expires_at`,
-				s.OrgID, s.VisitorID, s.Purpose, string(s.Decision), s.RecordSeq, unixMilli(s.DecidedAt), nullMS(s.ExpiresAt)); err != nil {
-				return fmt.Errorf("upsert state: %w", err)
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO consent_heads (org_id, seq, hash) VALUES (?, ?, ?)
-			ON CONFLICT (org_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`, orgID, rec.Seq, rec.Hash); err != nil {
-			return fmt.Errorf("move head: %w", err)
-		}
-		out = rec
-		return nil
+		var err error
+		out, err = appendRecord(ctx, tx, orgID, visitorID, build)
+		return err
 	})
 	var be *buildError
 	if errors.As(err, &be) {
@@ -217,6 +185,44 @@ func (db *DB) Append(ctx context.Context, orgID, visitorID string,
 		return consent.Record{}, fmt.Errorf("append consent record: %w", err)
 	}
 	return out, nil
+}
+
+func appendRecord(ctx context.Context, tx *sql.Tx, orgID, visitorID string,
+	build func(consent.Head, []consent.State) (consent.Record, []consent.State, error)) (consent.Record, error) {
+	var head consent.Head
+	err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM consent_heads WHERE org_id = ?`, orgID).Scan(&head.Seq, &head.Hash)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return consent.Record{}, fmt.Errorf("read head: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+stateColumns+` FROM consent_states
+		WHERE org_id = ? AND visitor_id = ? ORDER BY purpose`, orgID, visitorID)
+	current, err := scanAll(rows, err, scanState)
+	if err != nil {
+		return consent.Record{}, fmt.Errorf("read states: %w", err)
+	}
+	rec, states, err := build(head, current)
+	if err != nil {
+		return consent.Record{}, &buildError{err}
+	}
+	if rec, states, err = consentplan.CheckAppend(orgID, visitorID, head, rec, states); err != nil {
+		return consent.Record{}, err
+	}
+	if err := insertRecord(ctx, tx, rec); err != nil {
+		return consent.Record{}, err
+	}
+	for _, s := range states {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO consent_states (`+stateColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (org_id, visitor_id, purpose) DO UPDATE SET decision = excluded.decision,
+				record_seq = excluded.record_seq, decided_at = excluded.decided_at, expires_at = excluded.expires_at`,
+			s.OrgID, s.VisitorID, s.Purpose, string(s.Decision), s.RecordSeq, unixMilli(s.DecidedAt), nullMS(s.ExpiresAt)); err != nil {
+			return consent.Record{}, fmt.Errorf("upsert state: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO consent_heads (org_id, seq, hash) VALUES (?, ?, ?)
+		ON CONFLICT (org_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`, orgID, rec.Seq, rec.Hash); err != nil {
+		return consent.Record{}, fmt.Errorf("move head: %w", err)
+	}
+	return rec, nil
 }
 
 func insertRecord(ctx context.Context, tx *sql.Tx, r consent.Record) error {
