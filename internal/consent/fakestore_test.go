@@ -25,6 +25,11 @@ type fakeStore struct {
 	keys     map[string]fakeKey
 
 	listPurposes, statesOf, appends int // call counts
+
+	// beforeCreateNotice, when set, runs at the start of CreateNotice
+	// without the lock: what another node does between a service's read of
+	// the notices and its insert.
+	beforeCreateNotice func()
 }
 
 type fakeKey struct {
@@ -99,14 +104,20 @@ func (f *fakeStore) PutSettings(_ context.Context, s Settings) error {
 	return nil
 }
 
-func (f *fakeStore) CreateNotice(_ context.Context, n Notice, finalize func(*Notice)) (Notice, error) {
+func (f *fakeStore) CreateNotice(_ context.Context, n Notice) error {
+	if f.beforeCreateNotice != nil {
+		f.beforeCreateNotice()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	n = copyNotice(n)
-	n.Version = len(f.notices[n.OrgID]) + 1
-	finalize(&n)
-	f.notices[n.OrgID] = append(f.notices[n.OrgID], n)
-	return copyNotice(n), nil
+	switch have := len(f.notices[n.OrgID]); {
+	case n.Version >= 1 && n.Version <= have:
+		return presage.Errorf(presage.CodeConflict, "fake store: notice version %d exists", n.Version)
+	case n.Version != have+1:
+		return fmt.Errorf("fake store: notice version %d after %d", n.Version, have)
+	}
+	f.notices[n.OrgID] = append(f.notices[n.OrgID], copyNotice(n))
+	return nil
 }
 
 func (f *fakeStore) GetNotice(_ context.Context, orgID string, version int) (Notice, error) {

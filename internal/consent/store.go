@@ -25,11 +25,12 @@ type Store interface {
 	GetSettings(ctx context.Context, orgID string) (Settings, error)
 	PutSettings(ctx context.Context, s Settings) error
 
-	// CreateNotice stores n with the next version number of n.OrgID (assigned
-	// atomically, also across nodes) and returns it. n.SHA256 is set by the
-	// caller and must cover the assigned version, so CreateNotice calls
-	// finalize with the version before inserting.
-	CreateNotice(ctx context.Context, n Notice, finalize func(*Notice)) (Notice, error)
+	// CreateNotice stores n as it is: the caller numbers it (one past the
+	// latest version of n.OrgID, from 1) and sets n.SHA256 over that number.
+	// A version n.OrgID already has is a presage.CodeConflict error, also
+	// when another node stored it a moment before: the caller reads the
+	// latest version again and decides whether to retry.
+	CreateNotice(ctx context.Context, n Notice) error
 	GetNotice(ctx context.Context, orgID string, version int) (Notice, error)
 	// ListNotices returns every version, newest first.
 	ListNotices(ctx context.Context, orgID string) ([]Notice, error)

@@ -17,8 +17,8 @@ import (
 )
 
 // The consent store. An organization's appends serialize on its
-// consent_heads row (SELECT … FOR UPDATE), its notice versions on a
-// transaction advisory lock: both hold across nodes.
+// consent_heads row (SELECT … FOR UPDATE), across nodes; its notice versions
+// and signing key need no lock, their primary keys refuse a second row.
 
 // ListPurposes returns orgID's purposes by name.
 func (db *DB) ListPurposes(ctx context.Context, orgID string) ([]consent.Purpose, error) {
@@ -94,47 +94,25 @@ func (db *DB) PutSettings(ctx context.Context, s consent.Settings) error {
 
 const noticeColumns = `org_id, version, language, title, texts, sha256, created_at`
 
-// noticeLockClass is the first key of the transaction advisory lock that
-// serializes an organization's notice versions across nodes ("cnst").
-const noticeLockClass int32 = 0x636e7374
-
-// CreateNotice stores n as n.OrgID's next version. The advisory lock makes
-// concurrent creators take turns; should the primary key still collide, the
-// transaction is retried once with a fresh version.
-func (db *DB) CreateNotice(ctx context.Context, n consent.Notice, finalize func(*consent.Notice)) (consent.Notice, error) {
-	n.CreatedAt = presage.StoredTime(n.CreatedAt)
-	for attempt := 1; ; attempt++ {
-		out := n
-		err := db.pool.tx(ctx, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, noticeLockClass, n.OrgID); err != nil {
-				return err
-			}
-			if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) + 1 FROM consent_notices WHERE org_id = $1`,
-				n.OrgID).Scan(&out.Version); err != nil {
-				return err
-			}
-			if finalize != nil {
-				finalize(&out)
-			}
-			texts, err := rowjson.Encode(out.Texts)
-			if err != nil {
-				return err
-			}
-			_, err = tx.Exec(ctx, `INSERT INTO consent_notices (`+noticeColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-				out.OrgID, out.Version, out.Language, out.Title, texts, out.SHA256, out.CreatedAt)
-			return err
-		})
-		switch {
-		case err == nil:
-			return out, nil
-		case isUnique(err) && attempt < 2:
-			continue
-		case isUnique(err):
-			return consent.Notice{}, fmt.Errorf("create notice: %w", conflict("this notice version exists", err))
-		default:
-			return consent.Notice{}, fmt.Errorf("create notice: %w", err)
-		}
+// CreateNotice inserts n; the primary key (org_id, version) refuses a
+// version that exists, also one another node inserted.
+func (db *DB) CreateNotice(ctx context.Context, n consent.Notice) error {
+	if err := consentplan.CheckNotice(n); err != nil {
+		return fmt.Errorf("create notice: %w", err)
 	}
+	texts, err := rowjson.Encode(n.Texts)
+	if err != nil {
+		return fmt.Errorf("create notice: %w", err)
+	}
+	_, err = db.pool.exec(ctx, `INSERT INTO consent_notices (`+noticeColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		n.OrgID, n.Version, n.Language, n.Title, texts, n.SHA256, presage.StoredTime(n.CreatedAt))
+	if isUnique(err) {
+		err = conflict(fmt.Sprintf("notice version %d exists", n.Version), err)
+	}
+	if err != nil {
+		return fmt.Errorf("create notice: %w", err)
+	}
+	return nil
 }
 
 // GetNotice returns version of orgID's notice.

@@ -15,9 +15,8 @@ import (
 	"github.com/presage-dev/presage/internal/store/internal/rowjson"
 )
 
-// The consent store. Every write runs in the single writer's immediate
-// transaction, which is also what serializes an organization's appends and
-// notice versions.
+// The consent store. Every write runs on the single writer connection, which
+// is also what serializes an organization's appends.
 
 // ListPurposes returns orgID's purposes by name.
 func (db *DB) ListPurposes(ctx context.Context, orgID string) ([]consent.Purpose, error) {
@@ -93,33 +92,25 @@ func (db *DB) PutSettings(ctx context.Context, s consent.Settings) error {
 
 const noticeColumns = `org_id, version, language, title, texts, sha256, created_at`
 
-// CreateNotice stores n as n.OrgID's next version: the writer's transaction
-// makes the read of the highest version and the insert one step.
-func (db *DB) CreateNotice(ctx context.Context, n consent.Notice, finalize func(*consent.Notice)) (consent.Notice, error) {
-	n.CreatedAt = fromMS(unixMilli(n.CreatedAt))
-	err := db.writeTx(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) + 1 FROM consent_notices WHERE org_id = ?`,
-			n.OrgID).Scan(&n.Version); err != nil {
-			return err
-		}
-		if finalize != nil {
-			finalize(&n)
-		}
-		texts, err := rowjson.Encode(n.Texts)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO consent_notices (`+noticeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			n.OrgID, n.Version, n.Language, n.Title, texts, n.SHA256, unixMilli(n.CreatedAt))
-		if isUnique(err) {
-			return conflict("this notice version exists", err)
-		}
-		return err
-	})
-	if err != nil {
-		return consent.Notice{}, fmt.Errorf("create notice: %w", err)
+// CreateNotice inserts n; the primary key (org_id, version) refuses a
+// version that exists.
+func (db *DB) CreateNotice(ctx context.Context, n consent.Notice) error {
+	if err := consentplan.CheckNotice(n); err != nil {
+		return fmt.Errorf("create notice: %w", err)
 	}
-	return n, nil
+	texts, err := rowjson.Encode(n.Texts)
+	if err != nil {
+		return fmt.Errorf("create notice: %w", err)
+	}
+	_, err = db.write.ExecContext(ctx, `INSERT INTO consent_notices (`+noticeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		n.OrgID, n.Version, n.Language, n.Title, texts, n.SHA256, unixMilli(n.CreatedAt))
+	if isUnique(err) {
+		err = conflict(fmt.Sprintf("notice version %d exists", n.Version), err)
+	}
+	if err != nil {
+		return fmt.Errorf("create notice: %w", err)
+	}
+	return nil
 }
 
 // GetNotice returns version of orgID's notice.

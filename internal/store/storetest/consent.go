@@ -138,28 +138,33 @@ func testNotices(t *testing.T, open Opener) {
 	}
 	var created []consent.Notice
 	for i, lang := range []string{"en", "fr-FR", "en"} {
-		n := consent.Notice{OrgID: org, Language: lang, Title: "Your privacy " + lang,
+		n := consent.Notice{OrgID: org, Version: i + 1, Language: lang, Title: "Your privacy " + lang,
 			Texts:     map[string]string{"analytics": "We measure " + lang, "marketing": "Offers \"quoted\" ✓"},
 			CreatedAt: base.Add(time.Duration(i) * time.Minute)}
-		var seen int
-		got, err := f.e.CreateNotice(f.ctx, n, func(n *consent.Notice) {
-			seen = n.Version
-			n.SHA256 = noticeHash(*n)
-		})
-		if err != nil {
+		n.SHA256 = noticeHash(n)
+		if err := f.e.CreateNotice(f.ctx, n); err != nil {
 			t.Fatalf("create notice: %v", err)
 		}
-		if got.Version != i+1 || seen != i+1 {
-			t.Fatalf("notice %d: version %d, finalize saw %d", i, got.Version, seen)
+		got := f.notice(org, i+1)
+		if got.Version != i+1 {
+			t.Fatalf("notice %d: version %d", i, got.Version)
 		}
 		if got.SHA256 != noticeHash(got) || !got.CreatedAt.Equal(presage.StoredTime(n.CreatedAt)) {
 			t.Fatalf("created notice = %+v", got)
 		}
 		created = append(created, got)
+		// A version that exists is a conflict and stays as it was.
+		again := n
+		again.Title, again.SHA256 = "Replaced", "replaced"
+		wantCode(t, "create an existing version", f.e.CreateNotice(f.ctx, again), presage.CodeConflict)
 		// Creating a version leaves every older one as it was.
 		for _, old := range created {
 			sameNotice(t, f.notice(org, old.Version), old)
 		}
+	}
+	unnumbered := consent.Notice{OrgID: org, Language: "en", CreatedAt: base}
+	if err := f.e.CreateNotice(f.ctx, unnumbered); err == nil {
+		t.Fatal("a notice without a version was stored")
 	}
 	all, err := f.e.ListNotices(f.ctx, org)
 	if err != nil || len(all) != 3 {
@@ -184,6 +189,8 @@ func testNotices(t *testing.T, open Opener) {
 	})
 
 	t.Run("concurrent versions", func(t *testing.T) {
+		// Each worker numbers its notice after the latest and, when another
+		// took that version first, reads the latest again: what the domain does.
 		org := f.newOrg("Busy").ID
 		const workers = 16
 		versions := make(chan int, workers)
@@ -192,12 +199,28 @@ func testNotices(t *testing.T, open Opener) {
 		for g := range workers {
 			wg.Go(func() {
 				n := consent.Notice{OrgID: org, Language: "en", Title: fmt.Sprintf("worker %d", g), CreatedAt: base}
-				got, err := f.e.CreateNotice(f.ctx, n, func(n *consent.Notice) { n.SHA256 = noticeHash(*n) })
-				if err != nil {
-					errs <- err
+				for {
+					ns, err := f.e.ListNotices(f.ctx, org)
+					if err != nil {
+						errs <- err
+						return
+					}
+					n.Version = 1
+					if len(ns) > 0 {
+						n.Version = ns[0].Version + 1
+					}
+					n.SHA256 = noticeHash(n)
+					err = f.e.CreateNotice(f.ctx, n)
+					if presage.ErrorCode(err) == presage.CodeConflict {
+						continue
+					}
+					if err != nil {
+						errs <- err
+						return
+					}
+					versions <- n.Version
 					return
 				}
-				versions <- got.Version
 			})
 		}
 		wg.Wait()
@@ -222,10 +245,101 @@ func testNotices(t *testing.T, open Opener) {
 		}
 		for v := 1; v <= workers; v++ {
 			if n := f.notice(org, v); n.SHA256 != noticeHash(n) {
-				t.Fatalf("version %d was finalized for another version: %+v", v, n)
+				t.Fatalf("version %d was hashed for another version: %+v", v, n)
 			}
 		}
 	})
+
+	t.Run("one version, one notice", func(t *testing.T) {
+		// Callers racing for one version: one stores it, every other one is
+		// told of the conflict, and the stored notice is the winner's.
+		org := f.newOrg("Racing").ID
+		const workers = 8
+		won := make(chan string, workers)
+		errs := make(chan error, workers)
+		var wg sync.WaitGroup
+		for g := range workers {
+			wg.Go(func() {
+				n := consent.Notice{OrgID: org, Version: 1, Language: "en", Title: fmt.Sprintf("worker %d", g), CreatedAt: base}
+				n.SHA256 = noticeHash(n)
+				err := f.e.CreateNotice(f.ctx, n)
+				switch {
+				case err == nil:
+					won <- n.Title
+				case presage.ErrorCode(err) != presage.CodeConflict:
+					errs <- err
+				}
+			})
+		}
+		wg.Wait()
+		close(won)
+		close(errs)
+		for err := range errs {
+			t.Fatalf("racing create notice: %v, want success or a conflict", err)
+		}
+		var titles []string
+		for title := range won {
+			titles = append(titles, title)
+		}
+		if len(titles) != 1 {
+			t.Fatalf("%d callers stored version 1: %v", len(titles), titles)
+		}
+		if ns := f.notices(org); len(ns) != 1 || ns[0].Title != titles[0] || ns[0].SHA256 != noticeHash(ns[0]) {
+			t.Fatalf("notices after the race = %+v, want the winner's (%s)", ns, titles[0])
+		}
+	})
+
+	t.Run("defaults from many nodes", func(t *testing.T) {
+		// Nodes that ensure one organization's defaults at the same instant
+		// publish one notice between them: each finds no notice (the barrier
+		// holds every read of the notices until all nodes made theirs), all
+		// try version 1, one stores it and the others keep it.
+		org := f.newOrg("New").ID
+		const nodes = 4
+		shared := &noticeBarrier{Engine: f.e, all: nodes, done: make(chan struct{})}
+		errs := make(chan error, nodes)
+		var wg sync.WaitGroup
+		for range nodes {
+			svc := consent.NewService(shared, f.e, consent.Options{Now: func() time.Time { return base }})
+			wg.Go(func() {
+				if err := svc.EnsureDefaults(f.ctx, org); err != nil {
+					errs <- err
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("ensure defaults: %v", err)
+		}
+		if ns := f.notices(org); len(ns) != 1 || ns[0].Version != 1 || ns[0].SHA256 != consent.NoticeHash(ns[0]) {
+			t.Fatalf("notices after %d nodes ensured the defaults = %+v", nodes, ns)
+		}
+	})
+}
+
+// noticeBarrier is an engine whose ListNotices returns only once all
+// callers made theirs (or after 10s, should one never come).
+type noticeBarrier struct {
+	store.Engine
+	all  int
+	mu   sync.Mutex
+	n    int
+	done chan struct{}
+}
+
+func (b *noticeBarrier) ListNotices(ctx context.Context, orgID string) ([]consent.Notice, error) {
+	ns, err := b.Engine.ListNotices(ctx, orgID)
+	b.mu.Lock()
+	if b.n++; b.n == b.all {
+		close(b.done)
+	}
+	b.mu.Unlock()
+	select {
+	case <-b.done:
+	case <-time.After(10 * time.Second):
+	}
+	return ns, err
 }
 
 func noticeHash(n consent.Notice) string {
@@ -778,8 +892,10 @@ func testConsentIsolation(t *testing.T, open Opener) {
 	if err := f.e.PutSettings(ctx, consent.Settings{OrgID: a, TTL: time.Hour, UpdatedAt: base}); err != nil {
 		t.Fatal(err)
 	}
-	for range 2 {
-		if _, err := f.e.CreateNotice(ctx, consent.Notice{OrgID: a, Language: "en", CreatedAt: base}, func(n *consent.Notice) { n.SHA256 = noticeHash(*n) }); err != nil {
+	for v := range 2 {
+		n := consent.Notice{OrgID: a, Version: v + 1, Language: "en", CreatedAt: base}
+		n.SHA256 = noticeHash(n)
+		if err := f.e.CreateNotice(ctx, n); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -834,9 +950,10 @@ func testConsentIsolation(t *testing.T, open Opener) {
 	})
 
 	t.Run("writes of another organization start afresh", func(t *testing.T) {
-		n, err := f.e.CreateNotice(ctx, consent.Notice{OrgID: b, Language: "en", CreatedAt: base}, nil)
-		if err != nil || n.Version != 1 {
-			t.Fatalf("first notice of b: version %d, %v", n.Version, err)
+		// Version 1 of b is free although a has it.
+		err := f.e.CreateNotice(ctx, consent.Notice{OrgID: b, Version: 1, Language: "en", CreatedAt: base})
+		if n, gerr := f.e.GetNotice(ctx, b, 1); err != nil || gerr != nil || n.Version != 1 {
+			t.Fatalf("first notice of b: version %d, %v, %v", n.Version, err, gerr)
 		}
 		var seen []consent.State
 		r, err := f.e.Append(ctx, b, "visitor-1", builder(record(b, "visitor-1", base, consent.ActionDeny,

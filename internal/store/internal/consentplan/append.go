@@ -1,6 +1,6 @@
-// Package consentplan holds the engine-neutral part of appending to the
-// consent ledger, shared by the SQLite and PostgreSQL stores: checking and
-// completing what the domain's build callback returned.
+// Package consentplan holds the engine-neutral part of the consent store,
+// shared by the SQLite and PostgreSQL stores: checking and completing what
+// the domain's build callback returned, and what the domain asks to insert.
 package consentplan
 
 import (
