@@ -22,7 +22,7 @@ type fakeStore struct {
 	records  map[string][]Record // by Seq
 	heads    map[string]Head
 	states   map[string]map[string]map[string]State // org → visitor → purpose
-	keys     map[string]fakeKey
+	keys     map[string]SigningKey
 
 	listPurposes, statesOf, appends int // call counts
 
@@ -30,11 +30,6 @@ type fakeStore struct {
 	// without the lock: what another node does between a service's read of
 	// the notices and its insert.
 	beforeCreateNotice func()
-}
-
-type fakeKey struct {
-	kid  string
-	priv ed25519.PrivateKey
 }
 
 var _ Store = (*fakeStore)(nil)
@@ -47,7 +42,7 @@ func newFakeStore() *fakeStore {
 		records:  map[string][]Record{},
 		heads:    map[string]Head{},
 		states:   map[string]map[string]map[string]State{},
-		keys:     map[string]fakeKey{},
+		keys:     map[string]SigningKey{},
 	}
 }
 
@@ -243,16 +238,28 @@ func (f *fakeStore) ExpiredStates(_ context.Context, at time.Time, limit int) ([
 	return out, nil
 }
 
-func (f *fakeStore) SigningKey(_ context.Context, orgID string, generate func() (string, ed25519.PrivateKey)) (string, ed25519.PrivateKey, error) {
+func (f *fakeStore) SigningKey(_ context.Context, orgID string) (SigningKey, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	k, ok := f.keys[orgID]
 	if !ok {
-		kid, priv := generate()
-		k = fakeKey{kid: kid, priv: priv}
-		f.keys[orgID] = k
+		return SigningKey{}, presage.ErrNotFound
 	}
-	return k.kid, k.priv, nil
+	return k, nil
+}
+
+func (f *fakeStore) CreateSigningKey(_ context.Context, k SigningKey) (SigningKey, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if have, ok := f.keys[k.OrgID]; ok {
+		return have, nil
+	}
+	if k.KID == "" || len(k.Private) != ed25519.PrivateKeySize {
+		return SigningKey{}, fmt.Errorf("fake store: malformed signing key %q", k.KID)
+	}
+	k.Private = slices.Clone(k.Private)
+	f.keys[k.OrgID] = k
+	return k, nil
 }
 
 // tamper runs fn on orgID's stored records (for verification tests).

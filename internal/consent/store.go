@@ -13,9 +13,19 @@ type Head struct {
 	Hash string
 }
 
+// SigningKey is an organization's receipt-signing key (Ed25519, the 64-byte
+// private key). KID names it in receipts and the JWKS.
+type SigningKey struct {
+	OrgID     string
+	KID       string
+	Private   ed25519.PrivateKey
+	CreatedAt time.Time
+}
+
 // Store keeps purposes, settings, notices, the ledger and the derived state.
 // Every method is scoped by organization; a missing row is
-// presage.ErrNotFound.
+// presage.ErrNotFound. Stores never read a clock: every time they write
+// comes from the caller.
 type Store interface {
 	ListPurposes(ctx context.Context, orgID string) ([]Purpose, error)
 	// PutPurposes inserts or replaces the given purposes of one organization.
@@ -78,7 +88,12 @@ type Store interface {
 	// ExpiresAt ≤ at (the expiry job turns each into an expire record).
 	ExpiredStates(ctx context.Context, at time.Time, limit int) ([]State, error)
 
-	// SigningKey returns orgID's receipt-signing key, creating it with
-	// generate on first use (race-safe across nodes: one key wins).
-	SigningKey(ctx context.Context, orgID string, generate func() (kid string, priv ed25519.PrivateKey)) (kid string, priv ed25519.PrivateKey, err error)
+	// SigningKey returns orgID's receipt-signing key, presage.ErrNotFound
+	// until CreateSigningKey stored one.
+	SigningKey(ctx context.Context, orgID string) (SigningKey, error)
+	// CreateSigningKey stores k as k.OrgID's key unless that organization has
+	// one, and returns the key it has afterwards: k, or the key another caller
+	// stored first (race-safe across nodes: one key wins and every caller
+	// gets it).
+	CreateSigningKey(ctx context.Context, k SigningKey) (SigningKey, error)
 }

@@ -390,36 +390,43 @@ func scanState(row pgx.Row) (consent.State, error) {
 	return s, nil
 }
 
-// SigningKey returns orgID's receipt-signing key, creating it with generate
-// when it has none; INSERT … DO NOTHING makes the first committed key the one
-// every node gets.
-func (db *DB) SigningKey(ctx context.Context, orgID string,
-	generate func() (kid string, priv ed25519.PrivateKey)) (string, ed25519.PrivateKey, error) {
-	kid, priv, err := db.signingKey(ctx, orgID)
-	if !errors.Is(err, presage.ErrNotFound) {
-		return kid, priv, err
+const signingKeyColumns = `org_id, kid, private_key, created_at`
+
+// SigningKey returns orgID's receipt-signing key.
+func (db *DB) SigningKey(ctx context.Context, orgID string) (consent.SigningKey, error) {
+	k, err := scanSigningKey(db.pool.queryRow(ctx, `SELECT `+signingKeyColumns+` FROM consent_signing_keys
+		WHERE org_id = $1`, orgID))
+	if err != nil {
+		return consent.SigningKey{}, fmt.Errorf("signing key: %w", notFound(err))
 	}
-	kid, priv = generate()
-	if kid == "" || len(priv) != ed25519.PrivateKeySize {
-		return "", nil, errors.New("signing key: generate returned no key")
-	}
-	if _, err := db.pool.exec(ctx, `INSERT INTO consent_signing_keys (org_id, kid, private_key, created_at)
-		VALUES ($1, $2, $3, now()) ON CONFLICT (org_id) DO NOTHING`, orgID, kid, []byte(priv)); err != nil {
-		return "", nil, fmt.Errorf("signing key: %w", err)
-	}
-	return db.signingKey(ctx, orgID)
+	return k, nil
 }
 
-func (db *DB) signingKey(ctx context.Context, orgID string) (string, ed25519.PrivateKey, error) {
-	var kid string
+// CreateSigningKey inserts k unless its organization has a key and returns
+// the key stored. INSERT … DO NOTHING waits for a concurrent insert of the
+// same organization to commit, and the read after it, a statement of its
+// own, sees that committed key: every node gets the first key.
+func (db *DB) CreateSigningKey(ctx context.Context, k consent.SigningKey) (consent.SigningKey, error) {
+	if err := consentplan.CheckSigningKey(k); err != nil {
+		return consent.SigningKey{}, fmt.Errorf("create signing key: %w", err)
+	}
+	if _, err := db.pool.exec(ctx, `INSERT INTO consent_signing_keys (`+signingKeyColumns+`)
+		VALUES ($1, $2, $3, $4) ON CONFLICT (org_id) DO NOTHING`,
+		k.OrgID, k.KID, []byte(k.Private), presage.StoredTime(k.CreatedAt)); err != nil {
+		return consent.SigningKey{}, fmt.Errorf("create signing key: %w", err)
+	}
+	return db.SigningKey(ctx, k.OrgID)
+}
+
+func scanSigningKey(row pgx.Row) (consent.SigningKey, error) {
+	var k consent.SigningKey
 	var priv []byte
-	err := db.pool.queryRow(ctx, `SELECT kid, private_key FROM consent_signing_keys WHERE org_id = $1`, orgID).
-		Scan(&kid, &priv)
-	if err != nil {
-		return "", nil, fmt.Errorf("signing key: %w", notFound(err))
+	if err := row.Scan(&k.OrgID, &k.KID, &priv, &k.CreatedAt); err != nil {
+		return consent.SigningKey{}, err
 	}
 	if len(priv) != ed25519.PrivateKeySize {
-		return "", nil, fmt.Errorf("signing key: stored key has %d bytes", len(priv))
+		return consent.SigningKey{}, fmt.Errorf("stored key has %d bytes", len(priv))
 	}
-	return kid, ed25519.PrivateKey(priv), nil
+	k.Private, k.CreatedAt = ed25519.PrivateKey(priv), k.CreatedAt.UTC()
+	return k, nil
 }

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/presage-dev/presage/internal/consent"
-	"github.com/presage-dev/presage/internal/presage"
 	"github.com/presage-dev/presage/internal/store/internal/consentplan"
 	"github.com/presage-dev/presage/internal/store/internal/rowjson"
 )
@@ -374,36 +373,41 @@ func scanState(sc scanner) (consent.State, error) {
 	return s, nil
 }
 
-// SigningKey returns orgID's receipt-signing key, creating it with generate
-// when it has none; INSERT … DO NOTHING makes the first stored key the one
-// every caller gets.
-func (db *DB) SigningKey(ctx context.Context, orgID string,
-	generate func() (kid string, priv ed25519.PrivateKey)) (string, ed25519.PrivateKey, error) {
-	kid, priv, err := db.signingKey(ctx, orgID)
-	if !errors.Is(err, presage.ErrNotFound) {
-		return kid, priv, err
+const signingKeyColumns = `org_id, kid, private_key, created_at`
+
+// SigningKey returns orgID's receipt-signing key.
+func (db *DB) SigningKey(ctx context.Context, orgID string) (consent.SigningKey, error) {
+	k, err := scanSigningKey(db.read.QueryRowContext(ctx, `SELECT `+signingKeyColumns+` FROM consent_signing_keys
+		WHERE org_id = ?`, orgID))
+	if err != nil {
+		return consent.SigningKey{}, fmt.Errorf("signing key: %w", notFound(err))
 	}
-	kid, priv = generate()
-	if kid == "" || len(priv) != ed25519.PrivateKeySize {
-		return "", nil, errors.New("signing key: generate returned no key")
-	}
-	if _, err := db.write.ExecContext(ctx, `INSERT INTO consent_signing_keys (org_id, kid, private_key, created_at)
-		VALUES (?, ?, ?, ?) ON CONFLICT (org_id) DO NOTHING`, orgID, kid, []byte(priv), time.Now().UnixMilli()); err != nil {
-		return "", nil, fmt.Errorf("signing key: %w", err)
-	}
-	return db.signingKey(ctx, orgID)
+	return k, nil
 }
 
-func (db *DB) signingKey(ctx context.Context, orgID string) (string, ed25519.PrivateKey, error) {
-	var kid string
+// CreateSigningKey inserts k unless its organization has a key (INSERT …
+// DO NOTHING: the first stored key stays) and returns the key stored.
+func (db *DB) CreateSigningKey(ctx context.Context, k consent.SigningKey) (consent.SigningKey, error) {
+	if err := consentplan.CheckSigningKey(k); err != nil {
+		return consent.SigningKey{}, fmt.Errorf("create signing key: %w", err)
+	}
+	if _, err := db.write.ExecContext(ctx, `INSERT INTO consent_signing_keys (`+signingKeyColumns+`)
+		VALUES (?, ?, ?, ?) ON CONFLICT (org_id) DO NOTHING`, k.OrgID, k.KID, []byte(k.Private), unixMilli(k.CreatedAt)); err != nil {
+		return consent.SigningKey{}, fmt.Errorf("create signing key: %w", err)
+	}
+	return db.SigningKey(ctx, k.OrgID)
+}
+
+func scanSigningKey(s scanner) (consent.SigningKey, error) {
+	var k consent.SigningKey
 	var priv []byte
-	err := db.read.QueryRowContext(ctx, `SELECT kid, private_key FROM consent_signing_keys WHERE org_id = ?`, orgID).
-		Scan(&kid, &priv)
-	if err != nil {
-		return "", nil, fmt.Errorf("signing key: %w", notFound(err))
+	var created int64
+	if err := s.Scan(&k.OrgID, &k.KID, &priv, &created); err != nil {
+		return consent.SigningKey{}, err
 	}
 	if len(priv) != ed25519.PrivateKeySize {
-		return "", nil, fmt.Errorf("signing key: stored key has %d bytes", len(priv))
+		return consent.SigningKey{}, fmt.Errorf("stored key has %d bytes", len(priv))
 	}
-	return kid, ed25519.PrivateKey(priv), nil
+	k.Private, k.CreatedAt = ed25519.PrivateKey(priv), fromMS(created)
+	return k, nil
 }

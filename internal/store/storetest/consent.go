@@ -781,31 +781,45 @@ func testExpiredStates(t *testing.T, open Opener) {
 func testSigningKey(t *testing.T, open Opener) {
 	f := newFixture(t, open)
 	org, other := f.org.ID, f.newOrg("Other").ID
+	_, err := f.e.SigningKey(f.ctx, org)
+	wantCode(t, "signing key before any was created", err, presage.CodeNotFound)
+	// generate makes key n, created n seconds after base (with the
+	// sub-millisecond detail the stores drop).
 	var calls atomic.Int32
-	generate := func() (string, ed25519.PrivateKey) {
+	generate := func(orgID string) consent.SigningKey {
 		n := calls.Add(1)
 		_, priv, err := ed25519.GenerateKey(nil)
 		if err != nil {
 			panic(err)
 		}
-		return fmt.Sprintf("kid-%d", n), priv
+		return consent.SigningKey{OrgID: orgID, KID: fmt.Sprintf("kid-%d", n), Private: priv, CreatedAt: base.Add(time.Duration(n) * time.Second)}
+	}
+	createdAt := func(kid string) time.Time {
+		var n int
+		fmt.Sscanf(kid, "kid-%d", &n)
+		return presage.StoredTime(base.Add(time.Duration(n) * time.Second))
+	}
+	// keyOf is what the domain does: read the key, and create one only when
+	// there is none.
+	keyOf := func(orgID string) (consent.SigningKey, error) {
+		k, err := f.e.SigningKey(f.ctx, orgID)
+		if presage.IsNotFound(err) {
+			k, err = f.e.CreateSigningKey(f.ctx, generate(orgID))
+		}
+		return k, err
 	}
 	const workers = 8
-	type key struct {
-		kid  string
-		priv ed25519.PrivateKey
-	}
-	keys := make(chan key, workers)
+	keys := make(chan consent.SigningKey, workers)
 	errs := make(chan error, workers)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			kid, priv, err := f.e.SigningKey(f.ctx, org, generate)
+			k, err := keyOf(org)
 			if err != nil {
 				errs <- err
 				return
 			}
-			keys <- key{kid, priv}
+			keys <- k
 		})
 	}
 	wg.Wait()
@@ -814,27 +828,41 @@ func testSigningKey(t *testing.T, open Opener) {
 	for err := range errs {
 		t.Fatalf("concurrent signing key: %v", err)
 	}
-	var first key
+	var first consent.SigningKey
 	for k := range keys {
-		if first.kid == "" {
+		if first.KID == "" {
 			first = k
 		}
-		if k.kid != first.kid || !k.priv.Equal(first.priv) {
-			t.Fatalf("callers got different keys: %s and %s", first.kid, k.kid)
+		if k.KID != first.KID || !k.Private.Equal(first.Private) || k.OrgID != org || !k.CreatedAt.Equal(first.CreatedAt) {
+			t.Fatalf("callers got different keys: %s and %s", first.KID, k.KID)
 		}
 	}
-	sig := ed25519.Sign(first.priv, []byte("receipt"))
-	if !ed25519.Verify(first.priv.Public().(ed25519.PublicKey), []byte("receipt"), sig) {
+	if !first.CreatedAt.Equal(createdAt(first.KID)) || first.CreatedAt.Location() != time.UTC {
+		t.Fatalf("key %s created at %v, want the time its creator gave, %v", first.KID, first.CreatedAt, createdAt(first.KID))
+	}
+	sig := ed25519.Sign(first.Private, []byte("receipt"))
+	if !ed25519.Verify(first.Private.Public().(ed25519.PublicKey), []byte("receipt"), sig) {
 		t.Fatal("the stored key does not sign")
 	}
 	before := calls.Load()
-	kid, priv, err := f.e.SigningKey(f.ctx, org, generate)
-	if err != nil || kid != first.kid || !priv.Equal(first.priv) || calls.Load() != before {
-		t.Fatalf("signing key later: %s (%v), generate called %d more times", kid, err, calls.Load()-before)
+	k, err := keyOf(org)
+	if err != nil || k.KID != first.KID || !k.Private.Equal(first.Private) || calls.Load() != before {
+		t.Fatalf("signing key later: %s (%v), generate called %d more times", k.KID, err, calls.Load()-before)
 	}
-	kid, priv, err = f.e.SigningKey(f.ctx, other, generate)
-	if err != nil || kid == first.kid || priv.Equal(first.priv) {
-		t.Fatalf("another organization's signing key: %s, %v", kid, err)
+	// A key created when the organization has one is not stored: the caller
+	// gets the first.
+	if k, err := f.e.CreateSigningKey(f.ctx, generate(org)); err != nil || k.KID != first.KID || !k.Private.Equal(first.Private) {
+		t.Fatalf("second signing key of an organization: got %s (%v), want the first, %s", k.KID, err, first.KID)
+	}
+	if k, err := f.e.SigningKey(f.ctx, org); err != nil || k.KID != first.KID {
+		t.Fatalf("signing key after a second create: %s (%v), want %s", k.KID, err, first.KID)
+	}
+	if _, err := f.e.CreateSigningKey(f.ctx, consent.SigningKey{OrgID: other, KID: "kid-short", Private: first.Private[:32], CreatedAt: base}); err == nil {
+		t.Fatal("a malformed signing key was stored")
+	}
+	k, err = keyOf(other)
+	if err != nil || k.KID == first.KID || k.Private.Equal(first.Private) || k.OrgID != other {
+		t.Fatalf("another organization's signing key: %s, %v", k.KID, err)
 	}
 }
 
@@ -904,13 +932,15 @@ func testConsentIsolation(t *testing.T, open Opener) {
 	f.appendRecord(ra, base.Add(-time.Hour))
 	f.appendRecord(record(a, "visitor-2", base, consent.ActionGrant, analytics), time.Time{})
 	headA, _ := f.e.Head(ctx, a)
-	kidA, _, err := f.e.SigningKey(ctx, a, func() (string, ed25519.PrivateKey) {
+	newKey := func(orgID, kid string) consent.SigningKey {
 		_, priv, _ := ed25519.GenerateKey(nil)
-		return "kid-a", priv
-	})
+		return consent.SigningKey{OrgID: orgID, KID: kid, Private: priv, CreatedAt: base}
+	}
+	keyA, err := f.e.CreateSigningKey(ctx, newKey(a, "kid-a"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	kidA := keyA.KID
 
 	t.Run("reads of another organization are empty", func(t *testing.T) {
 		counts := map[string]func() (int, error){
@@ -979,12 +1009,14 @@ func testConsentIsolation(t *testing.T, open Opener) {
 		if len(f.notices(a)) != 2 {
 			t.Fatal("b's notice changed a's")
 		}
-		kidB, _, err := f.e.SigningKey(ctx, b, func() (string, ed25519.PrivateKey) {
-			_, priv, _ := ed25519.GenerateKey(nil)
-			return "kid-b", priv
-		})
-		if err != nil || kidB == kidA {
+		_, err = f.e.SigningKey(ctx, b)
+		wantCode(t, "signing key of b before its first", err, presage.CodeNotFound)
+		keyB, err := f.e.CreateSigningKey(ctx, newKey(b, "kid-b"))
+		if kidB := keyB.KID; err != nil || kidB == kidA {
 			t.Fatalf("signing key of b: %s, %v", kidB, err)
+		}
+		if k, err := f.e.SigningKey(ctx, a); err != nil || k.KID != kidA {
+			t.Fatalf("signing key of a after b's: %s, %v", k.KID, err)
 		}
 	})
 }
