@@ -198,6 +198,65 @@ func (s *Service) PublishNotice(ctx context.Context, in NoticeInput) (Notice, er
 }
 
 func (s *Service) publishNotice(ctx context.Context, orgID string, in NoticeInput) (Notice, error) {
+	n, err := s.checkNotice(ctx, orgID, in)
+	if err != nil {
+		return Notice{}, err
+	}
+	// Another node may publish between the read of the latest version and
+	// the insert: the store then answers a conflict and n is numbered again
+	// after the new latest. A conflict although the latest did not reach the
+	// version tried is no race and is returned.
+	var tried int
+	var taken error
+	for {
+		latest, err := s.latestNotice(ctx, orgID)
+		if err != nil {
+			return Notice{}, err
+		}
+		if taken != nil && latest < tried {
+			return Notice{}, fmt.Errorf("create notice: version %d, the latest being %d: %w", tried, latest, taken)
+		}
+		tried = latest + 1
+		out, err := s.createNotice(ctx, n, tried)
+		if presage.ErrorCode(err) != presage.CodeConflict {
+			return out, err
+		}
+		taken = err
+	}
+}
+
+// latestNotice returns the newest version of orgID's notice, 0 for none.
+func (s *Service) latestNotice(ctx context.Context, orgID string) (int, error) {
+	ns, err := s.store.ListNotices(ctx, orgID)
+	if err != nil {
+		return 0, fmt.Errorf("list notices: %w", err)
+	}
+	if len(ns) == 0 {
+		return 0, nil
+	}
+	return ns[0].Version, nil
+}
+
+// createNotice stores n as version of its organization, created now, with
+// the hash that covers that version. It returns the store's conflict as is
+// when the version exists.
+func (s *Service) createNotice(ctx context.Context, n Notice, version int) (Notice, error) {
+	n.Version, n.CreatedAt = version, s.nowMs()
+	n.SHA256 = NoticeHash(n)
+	err := s.store.CreateNotice(ctx, n)
+	if presage.ErrorCode(err) == presage.CodeConflict {
+		return Notice{}, err
+	}
+	if err != nil {
+		return Notice{}, fmt.Errorf("create notice: %w", err)
+	}
+	s.notices.forget(n.OrgID)
+	return n, nil
+}
+
+// checkNotice validates in against orgID's purposes and returns the notice it
+// describes, not yet numbered.
+func (s *Service) checkNotice(ctx context.Context, orgID string, in NoticeInput) (Notice, error) {
 	lang, ok := normalizeLanguage(in.Language)
 	if !ok {
 		return Notice{}, presage.Invalid("/language", -1, "language must be a language tag such as \"en\" or \"fr-FR\" of at most %d characters", MaxLanguage)
@@ -225,13 +284,7 @@ func (s *Service) publishNotice(ctx context.Context, orgID string, in NoticeInpu
 		}
 		texts[name] = text
 	}
-	n := Notice{OrgID: orgID, Language: lang, Title: title, Texts: texts, CreatedAt: s.nowMs()}
-	n, err = s.store.CreateNotice(ctx, n, func(n *Notice) { n.SHA256 = NoticeHash(*n) })
-	if err != nil {
-		return Notice{}, fmt.Errorf("create notice: %w", err)
-	}
-	s.notices.forget(orgID)
-	return n, nil
+	return Notice{OrgID: orgID, Language: lang, Title: title, Texts: texts}, nil
 }
 
 // Notices returns every notice version of the caller, newest first (scope read).

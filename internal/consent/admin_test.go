@@ -2,7 +2,9 @@ package consent
 
 import (
 	"context"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -91,6 +93,77 @@ func TestEnsureDefaults(t *testing.T) {
 	for p, text := range ns[0].Texts {
 		if !strings.Contains(text, "withdraw your consent at any time, as easily as you gave it") {
 			t.Errorf("the default text of %s does not say consent can be withdrawn as easily", p)
+		}
+	}
+}
+
+// twoNodes returns two services over one fake store, as two nodes sharing a
+// database, with no defaults yet.
+func twoNodes(t *testing.T) (store *fakeStore, a, b *Service) {
+	t.Helper()
+	store, c := newFakeStore(), &clock{t: t0}
+	var n atomic.Int64
+	opt := Options{Now: c.Now, NewID: func(prefix string) string { return prefix + "_" + strconv.FormatInt(n.Add(1), 10) }}
+	return store, NewService(store, nil, opt), NewService(store, nil, opt)
+}
+
+// onFirstCreateNotice runs fn once, just before the first notice insert of
+// either node reaches the store.
+func onFirstCreateNotice(store *fakeStore, fn func()) {
+	var fired atomic.Bool
+	store.beforeCreateNotice = func() {
+		if !fired.Swap(true) {
+			fn()
+		}
+	}
+}
+
+func TestEnsureDefaultsOnTwoNodes(t *testing.T) {
+	// Both nodes find no notice; b stores its version 1 between a's read and
+	// a's insert. a must take b's notice for its own, not publish version 2.
+	store, a, b := twoNodes(t)
+	onFirstCreateNotice(store, func() {
+		if err := b.EnsureDefaults(bg, testOrg); err != nil {
+			t.Errorf("node b: %v", err)
+		}
+	})
+	if err := a.EnsureDefaults(bg, testOrg); err != nil {
+		t.Fatalf("node a, which lost the race: %v", err)
+	}
+	ns, _ := store.ListNotices(bg, testOrg)
+	if len(ns) != 1 || ns[0].Version != 1 || ns[0].SHA256 != NoticeHash(ns[0]) || len(ns[0].Texts) != 4 {
+		t.Fatalf("notices after two nodes ensured the defaults = %+v", ns)
+	}
+}
+
+func TestPublishNoticeOnTwoNodes(t *testing.T) {
+	// b publishes between a's read of the latest version and a's insert: a
+	// numbers its notice again, after b's.
+	store, a, b := twoNodes(t)
+	if err := a.EnsureDefaults(bg, testOrg); err != nil {
+		t.Fatal(err)
+	}
+	in := func(title string) NoticeInput {
+		return NoticeInput{Language: "en", Title: title, Texts: map[string]string{PurposeAnalytics: "We measure."}}
+	}
+	var fromB Notice
+	onFirstCreateNotice(store, func() {
+		var err error
+		if fromB, err = b.PublishNotice(as(presage.ScopeAdmin), in("from b")); err != nil {
+			t.Errorf("node b: %v", err)
+		}
+	})
+	fromA, err := a.PublishNotice(as(presage.ScopeAdmin), in("from a"))
+	if err != nil {
+		t.Fatalf("node a, which lost the race: %v", err)
+	}
+	if fromB.Version != 2 || fromA.Version != 3 || fromA.Title != "from a" || fromA.SHA256 != NoticeHash(fromA) {
+		t.Fatalf("versions: b %d, a %d (%+v)", fromB.Version, fromA.Version, fromA)
+	}
+	for v, title := range map[int]string{2: "from b", 3: "from a"} {
+		n, err := store.GetNotice(bg, testOrg, v)
+		if err != nil || n.Title != title || n.SHA256 != NoticeHash(n) {
+			t.Errorf("notice %d = %+v (%v), want %q with its hash", v, n, err, title)
 		}
 	}
 }

@@ -63,7 +63,8 @@ func DefaultNotice() NoticeInput {
 // already has (operator use, at organization creation and at start-up): the
 // four default purposes when it has none, the default settings when it has
 // none, and DefaultNotice when it has no notice. Calling it again changes
-// nothing; it never overrides an administrator's choices.
+// nothing; it never overrides an administrator's choices. Nodes running it
+// together for one organization publish one notice between them.
 func (s *Service) EnsureDefaults(ctx context.Context, orgID string) error {
 	defer s.orgs.forget(orgID)
 	defer s.notices.forget(orgID)
@@ -105,7 +106,14 @@ func (s *Service) EnsureDefaults(ctx context.Context, orgID string) error {
 			}
 		}
 		if len(in.Texts) > 0 {
-			if _, err := s.publishNotice(ctx, orgID, in); err != nil {
+			n, err := s.checkNotice(ctx, orgID, in)
+			if err != nil {
+				return err
+			}
+			// Version 1 only: when another node ensures the defaults at the
+			// same instant and stores its first notice before this one, the
+			// store refuses version 1 and that notice stands.
+			if _, err := s.createNotice(ctx, n, 1); err != nil && presage.ErrorCode(err) != presage.CodeConflict {
 				return err
 			}
 		}

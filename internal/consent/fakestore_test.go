@@ -22,14 +22,14 @@ type fakeStore struct {
 	records  map[string][]Record // by Seq
 	heads    map[string]Head
 	states   map[string]map[string]map[string]State // org → visitor → purpose
-	keys     map[string]fakeKey
+	keys     map[string]SigningKey
 
 	listPurposes, statesOf, appends int // call counts
-}
 
-type fakeKey struct {
-	kid  string
-	priv ed25519.PrivateKey
+	// beforeCreateNotice, when set, runs at the start of CreateNotice
+	// without the lock: what another node does between a service's read of
+	// the notices and its insert.
+	beforeCreateNotice func()
 }
 
 var _ Store = (*fakeStore)(nil)
@@ -42,7 +42,7 @@ func newFakeStore() *fakeStore {
 		records:  map[string][]Record{},
 		heads:    map[string]Head{},
 		states:   map[string]map[string]map[string]State{},
-		keys:     map[string]fakeKey{},
+		keys:     map[string]SigningKey{},
 	}
 }
 
@@ -99,14 +99,20 @@ func (f *fakeStore) PutSettings(_ context.Context, s Settings) error {
 	return nil
 }
 
-func (f *fakeStore) CreateNotice(_ context.Context, n Notice, finalize func(*Notice)) (Notice, error) {
+func (f *fakeStore) CreateNotice(_ context.Context, n Notice) error {
+	if f.beforeCreateNotice != nil {
+		f.beforeCreateNotice()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	n = copyNotice(n)
-	n.Version = len(f.notices[n.OrgID]) + 1
-	finalize(&n)
-	f.notices[n.OrgID] = append(f.notices[n.OrgID], n)
-	return copyNotice(n), nil
+	switch have := len(f.notices[n.OrgID]); {
+	case n.Version >= 1 && n.Version <= have:
+		return presage.Errorf(presage.CodeConflict, "fake store: notice version %d exists", n.Version)
+	case n.Version != have+1:
+		return fmt.Errorf("fake store: notice version %d after %d", n.Version, have)
+	}
+	f.notices[n.OrgID] = append(f.notices[n.OrgID], copyNotice(n))
+	return nil
 }
 
 func (f *fakeStore) GetNotice(_ context.Context, orgID string, version int) (Notice, error) {
@@ -232,16 +238,28 @@ func (f *fakeStore) ExpiredStates(_ context.Context, at time.Time, limit int) ([
 	return out, nil
 }
 
-func (f *fakeStore) SigningKey(_ context.Context, orgID string, generate func() (string, ed25519.PrivateKey)) (string, ed25519.PrivateKey, error) {
+func (f *fakeStore) SigningKey(_ context.Context, orgID string) (SigningKey, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	k, ok := f.keys[orgID]
 	if !ok {
-		kid, priv := generate()
-		k = fakeKey{kid: kid, priv: priv}
-		f.keys[orgID] = k
+		return SigningKey{}, presage.ErrNotFound
 	}
-	return k.kid, k.priv, nil
+	return k, nil
+}
+
+func (f *fakeStore) CreateSigningKey(_ context.Context, k SigningKey) (SigningKey, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if have, ok := f.keys[k.OrgID]; ok {
+		return have, nil
+	}
+	if k.KID == "" || len(k.Private) != ed25519.PrivateKeySize {
+		return SigningKey{}, fmt.Errorf("fake store: malformed signing key %q", k.KID)
+	}
+	k.Private = slices.Clone(k.Private)
+	f.keys[k.OrgID] = k
+	return k, nil
 }
 
 // tamper runs fn on orgID's stored records (for verification tests).

@@ -52,8 +52,9 @@ type Settings struct {
 	UpdatedAt         time.Time
 }
 
-// Notice is one immutable version of the text shown to visitors. Version
-// numbers are assigned per organization by the store: 1, 2, 3…
+// Notice is one immutable version of the text shown to visitors. Versions
+// number an organization's notices 1, 2, 3…; the service picks the next one
+// and the store refuses a version that exists.
 type Notice struct {
 	OrgID    string
 	Version  int

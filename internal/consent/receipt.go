@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/presage-dev/presage/internal/presage"
 )
@@ -177,21 +178,35 @@ func (s *Service) Receipt(ctx context.Context, visitorID string) (string, error)
 	if err != nil {
 		return "", fmt.Errorf("marshal receipt: %w", err)
 	}
-	kid, priv, err := s.store.SigningKey(ctx, org.ID, generateKey)
+	k, err := s.signingKey(ctx, org.ID)
 	if err != nil {
-		return "", fmt.Errorf("signing key: %w", err)
+		return "", err
 	}
-	return signJWS(kid, priv, payload)
+	return signJWS(k.KID, k.Private, payload)
 }
 
-// generateKey makes a receipt-signing key; its kid is "cr-" and the first 8
-// bytes, in hex, of the SHA-256 of the public key.
-func generateKey() (string, ed25519.PrivateKey) {
+// signingKey returns orgID's receipt-signing key, generating it, created
+// now, on first use; when nodes do that together, the key stored first is
+// the one every node signs with.
+func (s *Service) signingKey(ctx context.Context, orgID string) (SigningKey, error) {
+	k, err := s.store.SigningKey(ctx, orgID)
+	if presage.IsNotFound(err) {
+		k, err = s.store.CreateSigningKey(ctx, generateKey(orgID, s.nowMs()))
+	}
+	if err != nil {
+		return SigningKey{}, fmt.Errorf("signing key: %w", err)
+	}
+	return k, nil
+}
+
+// generateKey makes a receipt-signing key of orgID; its kid is "cr-" and the
+// first 8 bytes, in hex, of the SHA-256 of the public key.
+func generateKey(orgID string, at time.Time) SigningKey {
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		panic("consent: crypto/rand failed: " + err.Error())
 	}
-	return keyID(pub), priv
+	return SigningKey{OrgID: orgID, KID: keyID(pub), Private: priv, CreatedAt: at}
 }
 
 func keyID(pub ed25519.PublicKey) string {
@@ -229,17 +244,17 @@ type JWK struct {
 // JWKS returns the organization's public receipt-signing keys as a JSON Web
 // Key Set, creating the key on first use.
 func (s *Service) JWKS(ctx context.Context, orgID string) ([]byte, error) {
-	kid, priv, err := s.store.SigningKey(ctx, orgID, generateKey)
+	k, err := s.signingKey(ctx, orgID)
 	if err != nil {
-		return nil, fmt.Errorf("signing key: %w", err)
+		return nil, err
 	}
-	if len(priv) != ed25519.PrivateKeySize {
+	if len(k.Private) != ed25519.PrivateKeySize {
 		return nil, errors.New("consent: malformed signing key")
 	}
-	pub := priv.Public().(ed25519.PublicKey)
+	pub := k.Private.Public().(ed25519.PublicKey)
 	return json.Marshal(struct {
 		Keys []JWK `json:"keys"`
-	}{[]JWK{{Kty: "OKP", Crv: "Ed25519", X: base64.RawURLEncoding.EncodeToString(pub), Kid: kid, Use: "sig", Alg: "EdDSA"}}})
+	}{[]JWK{{Kty: "OKP", Crv: "Ed25519", X: base64.RawURLEncoding.EncodeToString(pub), Kid: k.KID, Use: "sig", Alg: "EdDSA"}}})
 }
 
 // Limits of VerifyReceipt's input.

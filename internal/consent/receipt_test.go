@@ -80,6 +80,10 @@ func TestReceipt(t *testing.T) {
 	if again != jws {
 		t.Error("the same state gave a different receipt")
 	}
+	// The key was made at the first receipt, on the service's clock.
+	if stored, err := e.store.SigningKey(bg, testOrg); err != nil || stored.KID != k.Kid || !stored.CreatedAt.Equal(t0.Add(90*1e9)) {
+		t.Errorf("stored signing key %s created %v (%v), want %s created at the service's time", stored.KID, stored.CreatedAt, err, k.Kid)
+	}
 
 	// Any changed byte fails.
 	parts := strings.Split(jws, ".")

@@ -17,8 +17,8 @@ import (
 )
 
 // The consent store. An organization's appends serialize on its
-// consent_heads row (SELECT … FOR UPDATE), its notice versions on a
-// transaction advisory lock: both hold across nodes.
+// consent_heads row (SELECT … FOR UPDATE), across nodes; its notice versions
+// and signing key need no lock, their primary keys refuse a second row.
 
 // ListPurposes returns orgID's purposes by name.
 func (db *DB) ListPurposes(ctx context.Context, orgID string) ([]consent.Purpose, error) {
@@ -94,47 +94,25 @@ func (db *DB) PutSettings(ctx context.Context, s consent.Settings) error {
 
 const noticeColumns = `org_id, version, language, title, texts, sha256, created_at`
 
-// noticeLockClass is the first key of the transaction advisory lock that
-// serializes an organization's notice versions across nodes ("cnst").
-const noticeLockClass int32 = 0x636e7374
-
-// CreateNotice stores n as n.OrgID's next version. The advisory lock makes
-// concurrent creators take turns; should the primary key still collide, the
-// transaction is retried once with a fresh version.
-func (db *DB) CreateNotice(ctx context.Context, n consent.Notice, finalize func(*consent.Notice)) (consent.Notice, error) {
-	n.CreatedAt = presage.StoredTime(n.CreatedAt)
-	for attempt := 1; ; attempt++ {
-		out := n
-		err := db.pool.tx(ctx, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, noticeLockClass, n.OrgID); err != nil {
-				return err
-			}
-			if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) + 1 FROM consent_notices WHERE org_id = $1`,
-				n.OrgID).Scan(&out.Version); err != nil {
-				return err
-			}
-			if finalize != nil {
-				finalize(&out)
-			}
-			texts, err := rowjson.Encode(out.Texts)
-			if err != nil {
-				return err
-			}
-			_, err = tx.Exec(ctx, `INSERT INTO consent_notices (`+noticeColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-				out.OrgID, out.Version, out.Language, out.Title, texts, out.SHA256, out.CreatedAt)
-			return err
-		})
-		switch {
-		case err == nil:
-			return out, nil
-		case isUnique(err) && attempt < 2:
-			continue
-		case isUnique(err):
-			return consent.Notice{}, fmt.Errorf("create notice: %w", conflict("this notice version exists", err))
-		default:
-			return consent.Notice{}, fmt.Errorf("create notice: %w", err)
-		}
+// CreateNotice inserts n; the primary key (org_id, version) refuses a
+// version that exists, also one another node inserted.
+func (db *DB) CreateNotice(ctx context.Context, n consent.Notice) error {
+	if err := consentplan.CheckNotice(n); err != nil {
+		return fmt.Errorf("create notice: %w", err)
 	}
+	texts, err := rowjson.Encode(n.Texts)
+	if err != nil {
+		return fmt.Errorf("create notice: %w", err)
+	}
+	_, err = db.pool.exec(ctx, `INSERT INTO consent_notices (`+noticeColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		n.OrgID, n.Version, n.Language, n.Title, texts, n.SHA256, presage.StoredTime(n.CreatedAt))
+	if isUnique(err) {
+		err = conflict(fmt.Sprintf("notice version %d exists", n.Version), err)
+	}
+	if err != nil {
+		return fmt.Errorf("create notice: %w", err)
+	}
+	return nil
 }
 
 // GetNotice returns version of orgID's notice.
@@ -412,36 +390,43 @@ func scanState(row pgx.Row) (consent.State, error) {
 	return s, nil
 }
 
-// SigningKey returns orgID's receipt-signing key, creating it with generate
-// when it has none; INSERT … DO NOTHING makes the first committed key the one
-// every node gets.
-func (db *DB) SigningKey(ctx context.Context, orgID string,
-	generate func() (kid string, priv ed25519.PrivateKey)) (string, ed25519.PrivateKey, error) {
-	kid, priv, err := db.signingKey(ctx, orgID)
-	if !errors.Is(err, presage.ErrNotFound) {
-		return kid, priv, err
+const signingKeyColumns = `org_id, kid, private_key, created_at`
+
+// SigningKey returns orgID's receipt-signing key.
+func (db *DB) SigningKey(ctx context.Context, orgID string) (consent.SigningKey, error) {
+	k, err := scanSigningKey(db.pool.queryRow(ctx, `SELECT `+signingKeyColumns+` FROM consent_signing_keys
+		WHERE org_id = $1`, orgID))
+	if err != nil {
+		return consent.SigningKey{}, fmt.Errorf("signing key: %w", notFound(err))
 	}
-	kid, priv = generate()
-	if kid == "" || len(priv) != ed25519.PrivateKeySize {
-		return "", nil, errors.New("signing key: generate returned no key")
-	}
-	if _, err := db.pool.exec(ctx, `INSERT INTO consent_signing_keys (org_id, kid, private_key, created_at)
-		VALUES ($1, $2, $3, now()) ON CONFLICT (org_id) DO NOTHING`, orgID, kid, []byte(priv)); err != nil {
-		return "", nil, fmt.Errorf("signing key: %w", err)
-	}
-	return db.signingKey(ctx, orgID)
+	return k, nil
 }
 
-func (db *DB) signingKey(ctx context.Context, orgID string) (string, ed25519.PrivateKey, error) {
-	var kid string
+// CreateSigningKey inserts k unless its organization has a key and returns
+// the key stored. INSERT … DO NOTHING waits for a concurrent insert of the
+// same organization to commit, and the read after it, a statement of its
+// own, sees that committed key: every node gets the first key.
+func (db *DB) CreateSigningKey(ctx context.Context, k consent.SigningKey) (consent.SigningKey, error) {
+	if err := consentplan.CheckSigningKey(k); err != nil {
+		return consent.SigningKey{}, fmt.Errorf("create signing key: %w", err)
+	}
+	if _, err := db.pool.exec(ctx, `INSERT INTO consent_signing_keys (`+signingKeyColumns+`)
+		VALUES ($1, $2, $3, $4) ON CONFLICT (org_id) DO NOTHING`,
+		k.OrgID, k.KID, []byte(k.Private), presage.StoredTime(k.CreatedAt)); err != nil {
+		return consent.SigningKey{}, fmt.Errorf("create signing key: %w", err)
+	}
+	return db.SigningKey(ctx, k.OrgID)
+}
+
+func scanSigningKey(row pgx.Row) (consent.SigningKey, error) {
+	var k consent.SigningKey
 	var priv []byte
-	err := db.pool.queryRow(ctx, `SELECT kid, private_key FROM consent_signing_keys WHERE org_id = $1`, orgID).
-		Scan(&kid, &priv)
-	if err != nil {
-		return "", nil, fmt.Errorf("signing key: %w", notFound(err))
+	if err := row.Scan(&k.OrgID, &k.KID, &priv, &k.CreatedAt); err != nil {
+		return consent.SigningKey{}, err
 	}
 	if len(priv) != ed25519.PrivateKeySize {
-		return "", nil, fmt.Errorf("signing key: stored key has %d bytes", len(priv))
+		return consent.SigningKey{}, fmt.Errorf("stored key has %d bytes", len(priv))
 	}
-	return kid, ed25519.PrivateKey(priv), nil
+	k.Private, k.CreatedAt = ed25519.PrivateKey(priv), k.CreatedAt.UTC()
+	return k, nil
 }

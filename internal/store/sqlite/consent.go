@@ -10,14 +10,12 @@ import (
 	"time"
 
 	"github.com/presage-dev/presage/internal/consent"
-	"github.com/presage-dev/presage/internal/presage"
 	"github.com/presage-dev/presage/internal/store/internal/consentplan"
 	"github.com/presage-dev/presage/internal/store/internal/rowjson"
 )
 
-// The consent store. Every write runs in the single writer's immediate
-// transaction, which is also what serializes an organization's appends and
-// notice versions.
+// The consent store. Every write runs on the single writer connection, which
+// is also what serializes an organization's appends.
 
 // ListPurposes returns orgID's purposes by name.
 func (db *DB) ListPurposes(ctx context.Context, orgID string) ([]consent.Purpose, error) {
@@ -93,33 +91,25 @@ func (db *DB) PutSettings(ctx context.Context, s consent.Settings) error {
 
 const noticeColumns = `org_id, version, language, title, texts, sha256, created_at`
 
-// CreateNotice stores n as n.OrgID's next version: the writer's transaction
-// makes the read of the highest version and the insert one step.
-func (db *DB) CreateNotice(ctx context.Context, n consent.Notice, finalize func(*consent.Notice)) (consent.Notice, error) {
-	n.CreatedAt = fromMS(unixMilli(n.CreatedAt))
-	err := db.writeTx(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) + 1 FROM consent_notices WHERE org_id = ?`,
-			n.OrgID).Scan(&n.Version); err != nil {
-			return err
-		}
-		if finalize != nil {
-			finalize(&n)
-		}
-		texts, err := rowjson.Encode(n.Texts)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO consent_notices (`+noticeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			n.OrgID, n.Version, n.Language, n.Title, texts, n.SHA256, unixMilli(n.CreatedAt))
-		if isUnique(err) {
-			return conflict("this notice version exists", err)
-		}
-		return err
-	})
-	if err != nil {
-		return consent.Notice{}, fmt.Errorf("create notice: %w", err)
+// CreateNotice inserts n; the primary key (org_id, version) refuses a
+// version that exists.
+func (db *DB) CreateNotice(ctx context.Context, n consent.Notice) error {
+	if err := consentplan.CheckNotice(n); err != nil {
+		return fmt.Errorf("create notice: %w", err)
 	}
-	return n, nil
+	texts, err := rowjson.Encode(n.Texts)
+	if err != nil {
+		return fmt.Errorf("create notice: %w", err)
+	}
+	_, err = db.write.ExecContext(ctx, `INSERT INTO consent_notices (`+noticeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		n.OrgID, n.Version, n.Language, n.Title, texts, n.SHA256, unixMilli(n.CreatedAt))
+	if isUnique(err) {
+		err = conflict(fmt.Sprintf("notice version %d exists", n.Version), err)
+	}
+	if err != nil {
+		return fmt.Errorf("create notice: %w", err)
+	}
+	return nil
 }
 
 // GetNotice returns version of orgID's notice.
@@ -173,41 +163,9 @@ func (db *DB) Append(ctx context.Context, orgID, visitorID string,
 	build func(head consent.Head, current []consent.State) (consent.Record, []consent.State, error)) (consent.Record, error) {
 	var out consent.Record
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
-		var head consent.Head
-		err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM consent_heads WHERE org_id = ?`, orgID).Scan(&head.Seq, &head.Hash)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("read head: %w", err)
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+stateColumns+` FROM consent_states
-			WHERE org_id = ? AND visitor_id = ? ORDER BY purpose`, orgID, visitorID)
-		current, err := scanAll(rows, err, scanState)
-		if err != nil {
-			return fmt.Errorf("read states: %w", err)
-		}
-		rec, states, err := build(head, current)
-		if err != nil {
-			return &buildError{err}
-		}
-		if rec, states, err = consentplan.CheckAppend(orgID, visitorID, head, rec, states); err != nil {
-			return err
-		}
-		if err := insertRecord(ctx, tx, rec); err != nil {
-			return err
-		}
-		for _, s := range states {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO consent_states (`+stateColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)
-				ON CONFLICT (org_id, visitor_id, purpose) DO UPDATE SET decision = excluded.decision,
-					record_seq = excluded.record_seq, decided_at = excluded.decided_at, expires_at = excluded.expires_at`,
-				s.OrgID, s.VisitorID, s.Purpose, string(s.Decision), s.RecordSeq, unixMilli(s.DecidedAt), nullMS(s.ExpiresAt)); err != nil {
-				return fmt.Errorf("upsert state: %w", err)
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO consent_heads (org_id, seq, hash) VALUES (?, ?, ?)
-			ON CONFLICT (org_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`, orgID, rec.Seq, rec.Hash); err != nil {
-			return fmt.Errorf("move head: %w", err)
-		}
-		out = rec
-		return nil
+		var err error
+		out, err = appendRecord(ctx, tx, orgID, visitorID, build)
+		return err
 	})
 	var be *buildError
 	if errors.As(err, &be) {
@@ -217,6 +175,44 @@ func (db *DB) Append(ctx context.Context, orgID, visitorID string,
 		return consent.Record{}, fmt.Errorf("append consent record: %w", err)
 	}
 	return out, nil
+}
+
+func appendRecord(ctx context.Context, tx *sql.Tx, orgID, visitorID string,
+	build func(consent.Head, []consent.State) (consent.Record, []consent.State, error)) (consent.Record, error) {
+	var head consent.Head
+	err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM consent_heads WHERE org_id = ?`, orgID).Scan(&head.Seq, &head.Hash)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return consent.Record{}, fmt.Errorf("read head: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+stateColumns+` FROM consent_states
+		WHERE org_id = ? AND visitor_id = ? ORDER BY purpose`, orgID, visitorID)
+	current, err := scanAll(rows, err, scanState)
+	if err != nil {
+		return consent.Record{}, fmt.Errorf("read states: %w", err)
+	}
+	rec, states, err := build(head, current)
+	if err != nil {
+		return consent.Record{}, &buildError{err}
+	}
+	if rec, states, err = consentplan.CheckAppend(orgID, visitorID, head, rec, states); err != nil {
+		return consent.Record{}, err
+	}
+	if err := insertRecord(ctx, tx, rec); err != nil {
+		return consent.Record{}, err
+	}
+	for _, s := range states {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO consent_states (`+stateColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (org_id, visitor_id, purpose) DO UPDATE SET decision = excluded.decision,
+				record_seq = excluded.record_seq, decided_at = excluded.decided_at, expires_at = excluded.expires_at`,
+			s.OrgID, s.VisitorID, s.Purpose, string(s.Decision), s.RecordSeq, unixMilli(s.DecidedAt), nullMS(s.ExpiresAt)); err != nil {
+			return consent.Record{}, fmt.Errorf("upsert state: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO consent_heads (org_id, seq, hash) VALUES (?, ?, ?)
+		ON CONFLICT (org_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`, orgID, rec.Seq, rec.Hash); err != nil {
+		return consent.Record{}, fmt.Errorf("move head: %w", err)
+	}
+	return rec, nil
 }
 
 func insertRecord(ctx context.Context, tx *sql.Tx, r consent.Record) error {
@@ -377,36 +373,41 @@ func scanState(sc scanner) (consent.State, error) {
 	return s, nil
 }
 
-// SigningKey returns orgID's receipt-signing key, creating it with generate
-// when it has none; INSERT … DO NOTHING makes the first stored key the one
-// every caller gets.
-func (db *DB) SigningKey(ctx context.Context, orgID string,
-	generate func() (kid string, priv ed25519.PrivateKey)) (string, ed25519.PrivateKey, error) {
-	kid, priv, err := db.signingKey(ctx, orgID)
-	if !errors.Is(err, presage.ErrNotFound) {
-		return kid, priv, err
+const signingKeyColumns = `org_id, kid, private_key, created_at`
+
+// SigningKey returns orgID's receipt-signing key.
+func (db *DB) SigningKey(ctx context.Context, orgID string) (consent.SigningKey, error) {
+	k, err := scanSigningKey(db.read.QueryRowContext(ctx, `SELECT `+signingKeyColumns+` FROM consent_signing_keys
+		WHERE org_id = ?`, orgID))
+	if err != nil {
+		return consent.SigningKey{}, fmt.Errorf("signing key: %w", notFound(err))
 	}
-	kid, priv = generate()
-	if kid == "" || len(priv) != ed25519.PrivateKeySize {
-		return "", nil, errors.New("signing key: generate returned no key")
-	}
-	if _, err := db.write.ExecContext(ctx, `INSERT INTO consent_signing_keys (org_id, kid, private_key, created_at)
-		VALUES (?, ?, ?, ?) ON CONFLICT (org_id) DO NOTHING`, orgID, kid, []byte(priv), time.Now().UnixMilli()); err != nil {
-		return "", nil, fmt.Errorf("signing key: %w", err)
-	}
-	return db.signingKey(ctx, orgID)
+	return k, nil
 }
 
-func (db *DB) signingKey(ctx context.Context, orgID string) (string, ed25519.PrivateKey, error) {
-	var kid string
+// CreateSigningKey inserts k unless its organization has a key (INSERT …
+// DO NOTHING: the first stored key stays) and returns the key stored.
+func (db *DB) CreateSigningKey(ctx context.Context, k consent.SigningKey) (consent.SigningKey, error) {
+	if err := consentplan.CheckSigningKey(k); err != nil {
+		return consent.SigningKey{}, fmt.Errorf("create signing key: %w", err)
+	}
+	if _, err := db.write.ExecContext(ctx, `INSERT INTO consent_signing_keys (`+signingKeyColumns+`)
+		VALUES (?, ?, ?, ?) ON CONFLICT (org_id) DO NOTHING`, k.OrgID, k.KID, []byte(k.Private), unixMilli(k.CreatedAt)); err != nil {
+		return consent.SigningKey{}, fmt.Errorf("create signing key: %w", err)
+	}
+	return db.SigningKey(ctx, k.OrgID)
+}
+
+func scanSigningKey(s scanner) (consent.SigningKey, error) {
+	var k consent.SigningKey
 	var priv []byte
-	err := db.read.QueryRowContext(ctx, `SELECT kid, private_key FROM consent_signing_keys WHERE org_id = ?`, orgID).
-		Scan(&kid, &priv)
-	if err != nil {
-		return "", nil, fmt.Errorf("signing key: %w", notFound(err))
+	var created int64
+	if err := s.Scan(&k.OrgID, &k.KID, &priv, &created); err != nil {
+		return consent.SigningKey{}, err
 	}
 	if len(priv) != ed25519.PrivateKeySize {
-		return "", nil, fmt.Errorf("signing key: stored key has %d bytes", len(priv))
+		return consent.SigningKey{}, fmt.Errorf("stored key has %d bytes", len(priv))
 	}
-	return kid, ed25519.PrivateKey(priv), nil
+	k.Private, k.CreatedAt = ed25519.PrivateKey(priv), fromMS(created)
+	return k, nil
 }

@@ -138,28 +138,33 @@ func testNotices(t *testing.T, open Opener) {
 	}
 	var created []consent.Notice
 	for i, lang := range []string{"en", "fr-FR", "en"} {
-		n := consent.Notice{OrgID: org, Language: lang, Title: "Your privacy " + lang,
+		n := consent.Notice{OrgID: org, Version: i + 1, Language: lang, Title: "Your privacy " + lang,
 			Texts:     map[string]string{"analytics": "We measure " + lang, "marketing": "Offers \"quoted\" ✓"},
 			CreatedAt: base.Add(time.Duration(i) * time.Minute)}
-		var seen int
-		got, err := f.e.CreateNotice(f.ctx, n, func(n *consent.Notice) {
-			seen = n.Version
-			n.SHA256 = noticeHash(*n)
-		})
-		if err != nil {
+		n.SHA256 = noticeHash(n)
+		if err := f.e.CreateNotice(f.ctx, n); err != nil {
 			t.Fatalf("create notice: %v", err)
 		}
-		if got.Version != i+1 || seen != i+1 {
-			t.Fatalf("notice %d: version %d, finalize saw %d", i, got.Version, seen)
+		got := f.notice(org, i+1)
+		if got.Version != i+1 {
+			t.Fatalf("notice %d: version %d", i, got.Version)
 		}
 		if got.SHA256 != noticeHash(got) || !got.CreatedAt.Equal(presage.StoredTime(n.CreatedAt)) {
 			t.Fatalf("created notice = %+v", got)
 		}
 		created = append(created, got)
+		// A version that exists is a conflict and stays as it was.
+		again := n
+		again.Title, again.SHA256 = "Replaced", "replaced"
+		wantCode(t, "create an existing version", f.e.CreateNotice(f.ctx, again), presage.CodeConflict)
 		// Creating a version leaves every older one as it was.
 		for _, old := range created {
 			sameNotice(t, f.notice(org, old.Version), old)
 		}
+	}
+	unnumbered := consent.Notice{OrgID: org, Language: "en", CreatedAt: base}
+	if err := f.e.CreateNotice(f.ctx, unnumbered); err == nil {
+		t.Fatal("a notice without a version was stored")
 	}
 	all, err := f.e.ListNotices(f.ctx, org)
 	if err != nil || len(all) != 3 {
@@ -184,6 +189,8 @@ func testNotices(t *testing.T, open Opener) {
 	})
 
 	t.Run("concurrent versions", func(t *testing.T) {
+		// Each worker numbers its notice after the latest and, when another
+		// took that version first, reads the latest again: what the domain does.
 		org := f.newOrg("Busy").ID
 		const workers = 16
 		versions := make(chan int, workers)
@@ -192,12 +199,28 @@ func testNotices(t *testing.T, open Opener) {
 		for g := range workers {
 			wg.Go(func() {
 				n := consent.Notice{OrgID: org, Language: "en", Title: fmt.Sprintf("worker %d", g), CreatedAt: base}
-				got, err := f.e.CreateNotice(f.ctx, n, func(n *consent.Notice) { n.SHA256 = noticeHash(*n) })
-				if err != nil {
-					errs <- err
+				for {
+					ns, err := f.e.ListNotices(f.ctx, org)
+					if err != nil {
+						errs <- err
+						return
+					}
+					n.Version = 1
+					if len(ns) > 0 {
+						n.Version = ns[0].Version + 1
+					}
+					n.SHA256 = noticeHash(n)
+					err = f.e.CreateNotice(f.ctx, n)
+					if presage.ErrorCode(err) == presage.CodeConflict {
+						continue
+					}
+					if err != nil {
+						errs <- err
+						return
+					}
+					versions <- n.Version
 					return
 				}
-				versions <- got.Version
 			})
 		}
 		wg.Wait()
@@ -222,10 +245,101 @@ func testNotices(t *testing.T, open Opener) {
 		}
 		for v := 1; v <= workers; v++ {
 			if n := f.notice(org, v); n.SHA256 != noticeHash(n) {
-				t.Fatalf("version %d was finalized for another version: %+v", v, n)
+				t.Fatalf("version %d was hashed for another version: %+v", v, n)
 			}
 		}
 	})
+
+	t.Run("one version, one notice", func(t *testing.T) {
+		// Callers racing for one version: one stores it, every other one is
+		// told of the conflict, and the stored notice is the winner's.
+		org := f.newOrg("Racing").ID
+		const workers = 8
+		won := make(chan string, workers)
+		errs := make(chan error, workers)
+		var wg sync.WaitGroup
+		for g := range workers {
+			wg.Go(func() {
+				n := consent.Notice{OrgID: org, Version: 1, Language: "en", Title: fmt.Sprintf("worker %d", g), CreatedAt: base}
+				n.SHA256 = noticeHash(n)
+				err := f.e.CreateNotice(f.ctx, n)
+				switch {
+				case err == nil:
+					won <- n.Title
+				case presage.ErrorCode(err) != presage.CodeConflict:
+					errs <- err
+				}
+			})
+		}
+		wg.Wait()
+		close(won)
+		close(errs)
+		for err := range errs {
+			t.Fatalf("racing create notice: %v, want success or a conflict", err)
+		}
+		var titles []string
+		for title := range won {
+			titles = append(titles, title)
+		}
+		if len(titles) != 1 {
+			t.Fatalf("%d callers stored version 1: %v", len(titles), titles)
+		}
+		if ns := f.notices(org); len(ns) != 1 || ns[0].Title != titles[0] || ns[0].SHA256 != noticeHash(ns[0]) {
+			t.Fatalf("notices after the race = %+v, want the winner's (%s)", ns, titles[0])
+		}
+	})
+
+	t.Run("defaults from many nodes", func(t *testing.T) {
+		// Nodes that ensure one organization's defaults at the same instant
+		// publish one notice between them: each finds no notice (the barrier
+		// holds every read of the notices until all nodes made theirs), all
+		// try version 1, one stores it and the others keep it.
+		org := f.newOrg("New").ID
+		const nodes = 4
+		shared := &noticeBarrier{Engine: f.e, all: nodes, done: make(chan struct{})}
+		errs := make(chan error, nodes)
+		var wg sync.WaitGroup
+		for range nodes {
+			svc := consent.NewService(shared, f.e, consent.Options{Now: func() time.Time { return base }})
+			wg.Go(func() {
+				if err := svc.EnsureDefaults(f.ctx, org); err != nil {
+					errs <- err
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("ensure defaults: %v", err)
+		}
+		if ns := f.notices(org); len(ns) != 1 || ns[0].Version != 1 || ns[0].SHA256 != consent.NoticeHash(ns[0]) {
+			t.Fatalf("notices after %d nodes ensured the defaults = %+v", nodes, ns)
+		}
+	})
+}
+
+// noticeBarrier is an engine whose ListNotices returns only once all
+// callers made theirs (or after 10s, should one never come).
+type noticeBarrier struct {
+	store.Engine
+	all  int
+	mu   sync.Mutex
+	n    int
+	done chan struct{}
+}
+
+func (b *noticeBarrier) ListNotices(ctx context.Context, orgID string) ([]consent.Notice, error) {
+	ns, err := b.Engine.ListNotices(ctx, orgID)
+	b.mu.Lock()
+	if b.n++; b.n == b.all {
+		close(b.done)
+	}
+	b.mu.Unlock()
+	select {
+	case <-b.done:
+	case <-time.After(10 * time.Second):
+	}
+	return ns, err
 }
 
 func noticeHash(n consent.Notice) string {
@@ -667,31 +781,45 @@ func testExpiredStates(t *testing.T, open Opener) {
 func testSigningKey(t *testing.T, open Opener) {
 	f := newFixture(t, open)
 	org, other := f.org.ID, f.newOrg("Other").ID
+	_, err := f.e.SigningKey(f.ctx, org)
+	wantCode(t, "signing key before any was created", err, presage.CodeNotFound)
+	// generate makes key n, created n seconds after base (with the
+	// sub-millisecond detail the stores drop).
 	var calls atomic.Int32
-	generate := func() (string, ed25519.PrivateKey) {
+	generate := func(orgID string) consent.SigningKey {
 		n := calls.Add(1)
 		_, priv, err := ed25519.GenerateKey(nil)
 		if err != nil {
 			panic(err)
 		}
-		return fmt.Sprintf("kid-%d", n), priv
+		return consent.SigningKey{OrgID: orgID, KID: fmt.Sprintf("kid-%d", n), Private: priv, CreatedAt: base.Add(time.Duration(n) * time.Second)}
+	}
+	createdAt := func(kid string) time.Time {
+		var n int
+		fmt.Sscanf(kid, "kid-%d", &n)
+		return presage.StoredTime(base.Add(time.Duration(n) * time.Second))
+	}
+	// keyOf is what the domain does: read the key, and create one only when
+	// there is none.
+	keyOf := func(orgID string) (consent.SigningKey, error) {
+		k, err := f.e.SigningKey(f.ctx, orgID)
+		if presage.IsNotFound(err) {
+			k, err = f.e.CreateSigningKey(f.ctx, generate(orgID))
+		}
+		return k, err
 	}
 	const workers = 8
-	type key struct {
-		kid  string
-		priv ed25519.PrivateKey
-	}
-	keys := make(chan key, workers)
+	keys := make(chan consent.SigningKey, workers)
 	errs := make(chan error, workers)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			kid, priv, err := f.e.SigningKey(f.ctx, org, generate)
+			k, err := keyOf(org)
 			if err != nil {
 				errs <- err
 				return
 			}
-			keys <- key{kid, priv}
+			keys <- k
 		})
 	}
 	wg.Wait()
@@ -700,27 +828,41 @@ func testSigningKey(t *testing.T, open Opener) {
 	for err := range errs {
 		t.Fatalf("concurrent signing key: %v", err)
 	}
-	var first key
+	var first consent.SigningKey
 	for k := range keys {
-		if first.kid == "" {
+		if first.KID == "" {
 			first = k
 		}
-		if k.kid != first.kid || !k.priv.Equal(first.priv) {
-			t.Fatalf("callers got different keys: %s and %s", first.kid, k.kid)
+		if k.KID != first.KID || !k.Private.Equal(first.Private) || k.OrgID != org || !k.CreatedAt.Equal(first.CreatedAt) {
+			t.Fatalf("callers got different keys: %s and %s", first.KID, k.KID)
 		}
 	}
-	sig := ed25519.Sign(first.priv, []byte("receipt"))
-	if !ed25519.Verify(first.priv.Public().(ed25519.PublicKey), []byte("receipt"), sig) {
+	if !first.CreatedAt.Equal(createdAt(first.KID)) || first.CreatedAt.Location() != time.UTC {
+		t.Fatalf("key %s created at %v, want the time its creator gave, %v", first.KID, first.CreatedAt, createdAt(first.KID))
+	}
+	sig := ed25519.Sign(first.Private, []byte("receipt"))
+	if !ed25519.Verify(first.Private.Public().(ed25519.PublicKey), []byte("receipt"), sig) {
 		t.Fatal("the stored key does not sign")
 	}
 	before := calls.Load()
-	kid, priv, err := f.e.SigningKey(f.ctx, org, generate)
-	if err != nil || kid != first.kid || !priv.Equal(first.priv) || calls.Load() != before {
-		t.Fatalf("signing key later: %s (%v), generate called %d more times", kid, err, calls.Load()-before)
+	k, err := keyOf(org)
+	if err != nil || k.KID != first.KID || !k.Private.Equal(first.Private) || calls.Load() != before {
+		t.Fatalf("signing key later: %s (%v), generate called %d more times", k.KID, err, calls.Load()-before)
 	}
-	kid, priv, err = f.e.SigningKey(f.ctx, other, generate)
-	if err != nil || kid == first.kid || priv.Equal(first.priv) {
-		t.Fatalf("another organization's signing key: %s, %v", kid, err)
+	// A key created when the organization has one is not stored: the caller
+	// gets the first.
+	if k, err := f.e.CreateSigningKey(f.ctx, generate(org)); err != nil || k.KID != first.KID || !k.Private.Equal(first.Private) {
+		t.Fatalf("second signing key of an organization: got %s (%v), want the first, %s", k.KID, err, first.KID)
+	}
+	if k, err := f.e.SigningKey(f.ctx, org); err != nil || k.KID != first.KID {
+		t.Fatalf("signing key after a second create: %s (%v), want %s", k.KID, err, first.KID)
+	}
+	if _, err := f.e.CreateSigningKey(f.ctx, consent.SigningKey{OrgID: other, KID: "kid-short", Private: first.Private[:32], CreatedAt: base}); err == nil {
+		t.Fatal("a malformed signing key was stored")
+	}
+	k, err = keyOf(other)
+	if err != nil || k.KID == first.KID || k.Private.Equal(first.Private) || k.OrgID != other {
+		t.Fatalf("another organization's signing key: %s, %v", k.KID, err)
 	}
 }
 
@@ -778,8 +920,10 @@ func testConsentIsolation(t *testing.T, open Opener) {
 	if err := f.e.PutSettings(ctx, consent.Settings{OrgID: a, TTL: time.Hour, UpdatedAt: base}); err != nil {
 		t.Fatal(err)
 	}
-	for range 2 {
-		if _, err := f.e.CreateNotice(ctx, consent.Notice{OrgID: a, Language: "en", CreatedAt: base}, func(n *consent.Notice) { n.SHA256 = noticeHash(*n) }); err != nil {
+	for v := range 2 {
+		n := consent.Notice{OrgID: a, Version: v + 1, Language: "en", CreatedAt: base}
+		n.SHA256 = noticeHash(n)
+		if err := f.e.CreateNotice(ctx, n); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -788,13 +932,15 @@ func testConsentIsolation(t *testing.T, open Opener) {
 	f.appendRecord(ra, base.Add(-time.Hour))
 	f.appendRecord(record(a, "visitor-2", base, consent.ActionGrant, analytics), time.Time{})
 	headA, _ := f.e.Head(ctx, a)
-	kidA, _, err := f.e.SigningKey(ctx, a, func() (string, ed25519.PrivateKey) {
+	newKey := func(orgID, kid string) consent.SigningKey {
 		_, priv, _ := ed25519.GenerateKey(nil)
-		return "kid-a", priv
-	})
+		return consent.SigningKey{OrgID: orgID, KID: kid, Private: priv, CreatedAt: base}
+	}
+	keyA, err := f.e.CreateSigningKey(ctx, newKey(a, "kid-a"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	kidA := keyA.KID
 
 	t.Run("reads of another organization are empty", func(t *testing.T) {
 		counts := map[string]func() (int, error){
@@ -834,9 +980,10 @@ func testConsentIsolation(t *testing.T, open Opener) {
 	})
 
 	t.Run("writes of another organization start afresh", func(t *testing.T) {
-		n, err := f.e.CreateNotice(ctx, consent.Notice{OrgID: b, Language: "en", CreatedAt: base}, nil)
-		if err != nil || n.Version != 1 {
-			t.Fatalf("first notice of b: version %d, %v", n.Version, err)
+		// Version 1 of b is free although a has it.
+		err := f.e.CreateNotice(ctx, consent.Notice{OrgID: b, Version: 1, Language: "en", CreatedAt: base})
+		if n, gerr := f.e.GetNotice(ctx, b, 1); err != nil || gerr != nil || n.Version != 1 {
+			t.Fatalf("first notice of b: version %d, %v, %v", n.Version, err, gerr)
 		}
 		var seen []consent.State
 		r, err := f.e.Append(ctx, b, "visitor-1", builder(record(b, "visitor-1", base, consent.ActionDeny,
@@ -862,12 +1009,14 @@ func testConsentIsolation(t *testing.T, open Opener) {
 		if len(f.notices(a)) != 2 {
 			t.Fatal("b's notice changed a's")
 		}
-		kidB, _, err := f.e.SigningKey(ctx, b, func() (string, ed25519.PrivateKey) {
-			_, priv, _ := ed25519.GenerateKey(nil)
-			return "kid-b", priv
-		})
-		if err != nil || kidB == kidA {
+		_, err = f.e.SigningKey(ctx, b)
+		wantCode(t, "signing key of b before its first", err, presage.CodeNotFound)
+		keyB, err := f.e.CreateSigningKey(ctx, newKey(b, "kid-b"))
+		if kidB := keyB.KID; err != nil || kidB == kidA {
 			t.Fatalf("signing key of b: %s, %v", kidB, err)
+		}
+		if k, err := f.e.SigningKey(ctx, a); err != nil || k.KID != kidA {
+			t.Fatalf("signing key of a after b's: %s, %v", k.KID, err)
 		}
 	})
 }

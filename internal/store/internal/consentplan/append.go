@@ -1,13 +1,13 @@
-// Package consentplan holds the engine-neutral part of appending to the
-// consent ledger, shared by the SQLite and PostgreSQL stores: checking and
-// completing what the domain's build callback returned.
+// Package consentplan holds the engine-neutral part of the consent store,
+// shared by the SQLite and PostgreSQL stores: checking and completing what
+// the domain's build callback returned, and what the domain asks to insert.
 package consentplan
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/presage-dev/presage/internal/consent"
+	"github.com/presage-dev/presage/internal/presage"
 )
 
 // CheckAppend completes and checks what build returned: the record must
@@ -29,7 +29,7 @@ func CheckAppend(orgID, visitorID string, head consent.Head, r consent.Record, s
 		return r, nil, fmt.Errorf("build returned a record without id or hash")
 	}
 	// The ledger keeps milliseconds: the hash covers the time as stored.
-	r.RecordedAt = time.UnixMilli(r.RecordedAt.UnixMilli()).UTC()
+	r.RecordedAt = presage.StoredTime(r.RecordedAt)
 	out := make([]consent.State, 0, len(states))
 	at := map[string]int{}
 	for _, s := range states {
