@@ -14,19 +14,12 @@ import (
 // withConsents runs fn with the consent service as the operator of the
 // organization orgRef names.
 func withConsents(ctx context.Context, sf storageFlags, orgRef string, fn func(ctx context.Context, org presage.Organization, consents *consent.Service) error) error {
-	engine, tenants, consents, err := openServices(ctx, sf)
-	if err != nil {
-		return err
-	}
-	defer engine.Close()
-	ctx, org, err := asOperatorOf(ctx, tenants, orgRef)
-	if err != nil {
-		return err
-	}
-	if err := consents.EnsureDefaults(ctx, org.ID); err != nil {
-		return err
-	}
-	return fn(ctx, org, consents)
+	return withOrgServices(ctx, sf, orgRef, func(ctx context.Context, s orgServices) error {
+		if err := s.consents.EnsureDefaults(ctx, s.org.ID); err != nil {
+			return err
+		}
+		return fn(ctx, s.org, s.consents)
+	})
 }
 
 // purposeCommand runs "purpose list" or "purpose set" (sub).

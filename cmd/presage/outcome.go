@@ -18,16 +18,9 @@ import (
 // withOutcomes runs fn with the outcome service as the operator of the
 // organization orgRef names (--org).
 func withOutcomes(ctx context.Context, sf storageFlags, orgRef string, fn func(ctx context.Context, org presage.Organization, outcomes *outcome.Service) error) error {
-	engine, tenants, _, err := openServices(ctx, sf)
-	if err != nil {
-		return err
-	}
-	defer engine.Close()
-	ctx, org, err := asOperatorOf(ctx, tenants, orgRef)
-	if err != nil {
-		return err
-	}
-	return cliError(fn(ctx, org, outcome.NewService(engine, outcome.Options{})))
+	return withOrgServices(ctx, sf, orgRef, func(ctx context.Context, s orgServices) error {
+		return cliError(fn(ctx, s.org, outcome.NewService(s.engine, outcome.Options{})))
+	})
 }
 
 // cliError lists every violation of an invalid definition, one a line.

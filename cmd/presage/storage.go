@@ -36,7 +36,8 @@ func openServices(ctx context.Context, sf storageFlags) (store.Engine, *tenant.S
 // The CLI acts as the operator (presage.Operator): whoever can run presage
 // against the database already holds its credentials. withTenants gives fn
 // the operator's authority over no organization in particular (to create or
-// list them); withOrg and asOperatorOf over the one organization --org names.
+// list them); withOrg, withOrgServices and asOperatorOf over the one
+// organization --org names.
 
 // withTenants runs fn as the operator with the tenant service over the
 // selected database and closes the database afterwards.
@@ -52,13 +53,32 @@ func withTenants(ctx context.Context, sf storageFlags, fn func(ctx context.Conte
 // withOrg is withTenants for commands about one organization (--org): fn's
 // context carries the operator of that organization.
 func withOrg(ctx context.Context, sf storageFlags, orgRef string, fn func(ctx context.Context, tenants *tenant.Service, org presage.Organization) error) error {
-	return withTenants(ctx, sf, func(ctx context.Context, tenants *tenant.Service) error {
-		ctx, org, err := asOperatorOf(ctx, tenants, orgRef)
-		if err != nil {
-			return err
-		}
-		return fn(ctx, tenants, org)
+	return withOrgServices(ctx, sf, orgRef, func(ctx context.Context, s orgServices) error {
+		return fn(ctx, s.tenants, s.org)
 	})
+}
+
+// orgServices are what a command about one organization works with.
+type orgServices struct {
+	engine   store.Engine
+	tenants  *tenant.Service
+	consents *consent.Service
+	org      presage.Organization
+}
+
+// withOrgServices opens the database, finds the organization orgRef names
+// and runs fn as its operator; the database is closed afterwards.
+func withOrgServices(ctx context.Context, sf storageFlags, orgRef string, fn func(ctx context.Context, s orgServices) error) error {
+	engine, tenants, consents, err := openServices(ctx, sf)
+	if err != nil {
+		return err
+	}
+	defer engine.Close()
+	ctx, org, err := asOperatorOf(ctx, tenants, orgRef)
+	if err != nil {
+		return err
+	}
+	return fn(ctx, orgServices{engine: engine, tenants: tenants, consents: consents, org: org})
 }
 
 // asOperatorOf finds the organization orgRef names (id or name) and returns
