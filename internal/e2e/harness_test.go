@@ -23,7 +23,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/presage-dev/presage/internal/store/storetest"
 )
 
 // This file is the harness: building the binary, running its CLI, starting
@@ -120,7 +120,7 @@ func sqliteStorage(t testing.TB) Storage {
 }
 
 func postgresStorage(t testing.TB) Storage {
-	return Storage{DataDir: filepath.Join(t.TempDir(), "data"), DatabaseURL: postgresURL(t)}
+	return Storage{DataDir: filepath.Join(t.TempDir(), "data"), DatabaseURL: storetest.PostgresURL(t)}
 }
 
 func (s Storage) flags() []string {
@@ -129,50 +129,6 @@ func (s Storage) flags() []string {
 		args = append(args, "--database-url", s.DatabaseURL)
 	}
 	return args
-}
-
-// postgresURL creates a fresh database for t and returns its URL; it is dropped
-// when t ends. Without a reachable PostgreSQL, t is skipped, or fails if the
-// CI environment variable is set.
-func postgresURL(t testing.TB) string {
-	t.Helper()
-	base := os.Getenv("PRESAGE_TEST_DATABASE_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		t.Fatalf("PRESAGE_TEST_DATABASE_URL must be a postgres:// URL")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("PostgreSQL at %s is unreachable and CI is set: %v", u.Redacted(), err)
-		}
-		t.Skipf("PostgreSQL at %s is unreachable (%v); set PRESAGE_TEST_DATABASE_URL, or CI to make this fatal", u.Redacted(), err)
-	}
-	defer conn.Close(context.Background())
-	name := "presage_e2e_" + randomHex(6)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-			return
-		}
-		defer conn.Close(context.Background())
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	u.Path = "/" + name
-	return u.String()
 }
 
 func randomHex(n int) string {
