@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/presage-dev/presage/internal/store/storetest"
+	"github.com/presage-dev/presage/internal/testwait"
 )
 
 // This file is the harness: building the binary, running its CLI, starting
@@ -266,7 +267,7 @@ func (s *Server) Start() {
 			return
 		}
 		if attempt < 5 && !s.running() && strings.Contains(s.log.String(), "address already in use") {
-			time.Sleep(200 * time.Millisecond)
+			time.Sleep(200 * time.Millisecond) // a pause between attempts to bind, not a wait for a condition
 			continue
 		}
 		s.t.Fatalf("%s did not become ready: %v\n--- output (tail) ---\n%s", s.Name, err, s.log.String())
@@ -307,25 +308,30 @@ func (s *Server) running() bool {
 
 func (s *Server) waitReady(timeout time.Duration) error {
 	client := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(timeout)
-	for {
+	var exited bool
+	var last string
+	ready := testwait.Poll(timeout, func() bool {
 		select {
 		case <-s.exited:
-			return errors.New("the process exited")
+			exited = true
+			return true
 		default:
 		}
 		resp, err := client.Get(s.URL + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
+		last = statusOrErr(resp, err)
+		if err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not ready after %s (last: %v)", timeout, statusOrErr(resp, err))
-		}
-		time.Sleep(50 * time.Millisecond)
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	switch {
+	case exited:
+		return errors.New("the process exited")
+	case !ready:
+		return fmt.Errorf("not ready after %s (last: %v)", timeout, last)
 	}
+	return nil
 }
 
 func statusOrErr(resp *http.Response, err error) string {
@@ -344,7 +350,7 @@ func (s *Server) Kill() {
 	}
 	fmt.Fprintf(s.log, "=== %s: SIGKILL\n", time.Now().Format(time.TimeOnly+".000"))
 	s.cmd.Process.Kill()
-	<-s.exited
+	testwait.Closed(s.t, s.exited, testwait.Timeout, s.Name+" to exit after SIGKILL")
 }
 
 // Stop asks the process to shut down (SIGTERM) and kills it if it has not
@@ -359,7 +365,7 @@ func (s *Server) Stop() {
 	case <-time.After(30 * time.Second):
 		s.t.Errorf("%s did not stop within 30s of SIGTERM; killing it", s.Name)
 		s.cmd.Process.Kill()
-		<-s.exited
+		testwait.Closed(s.t, s.exited, testwait.Timeout, s.Name+" to exit after SIGKILL")
 	}
 }
 
