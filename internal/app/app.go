@@ -50,6 +50,9 @@ type Config struct {
 	// NoTrainer keeps this node from training models (it still scores with
 	// the models other nodes checkpoint).
 	NoTrainer bool
+	// Now is the clock of every service (nil: time.Now), so tests can move
+	// time on (session timeouts, cache TTLs, expiry) instead of waiting.
+	Now func() time.Time
 }
 
 // DatabaseTarget returns the store URL the config selects.
@@ -95,6 +98,9 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = 30 * time.Second
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	engine, err := store.Open(ctx, cfg.DatabaseTarget())
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
@@ -123,6 +129,9 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if scorerOpt.Publisher == nil {
 		scorerOpt.Publisher = changes
 	}
+	if scorerOpt.Now == nil {
+		scorerOpt.Now = cfg.Now
+	}
 	scorer := predict.NewScorer(engine, scorerOpt)
 	trainerOpt := cfg.Trainer
 	if trainerOpt.Logger == nil {
@@ -131,7 +140,10 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if trainerOpt.Metrics == nil {
 		trainerOpt.Metrics = predict.NewTrainerMetrics(reg)
 	}
-	tenants, consents := NewTenantsAndConsents(engine, scorer.Forget)
+	if trainerOpt.Now == nil {
+		trainerOpt.Now = cfg.Now
+	}
+	tenants, consents := newTenantsAndConsents(engine, scorer.Forget, cfg.Now)
 	if err := ensureConsentDefaults(ctx, tenants, consents); err != nil {
 		engine.Close()
 		return nil, err
@@ -144,8 +156,8 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		Tenants:  tenants,
 		Journeys: journey.NewService(engine),
 		Consents: consents,
-		Outcomes: outcome.NewService(engine, outcome.Options{OnChange: scorer.OutcomesChanged}),
-		Collector: collect.NewService(tenants, committer, collect.ServiceOptions{Metrics: metrics,
+		Outcomes: outcome.NewService(engine, outcome.Options{Now: cfg.Now, OnChange: scorer.OutcomesChanged}),
+		Collector: collect.NewService(tenants, committer, collect.ServiceOptions{Now: cfg.Now, Metrics: metrics,
 			Gate: consentGate{consents}, Scorer: scorer, Logger: cfg.Logger}),
 		Scorer:      scorer,
 		Trainer:     predict.NewTrainer(engine, trainerOpt),

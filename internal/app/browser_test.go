@@ -87,9 +87,10 @@ func TestDemoJourneyInBrowser(t *testing.T) {
 	wait("pageview /demo/app/deals")
 
 	// Offline: the next route change cannot be sent; back online it arrives once.
+	sends := browsertest.WatchRequests(t, ctx, "/v1/events")
 	browsertest.SetOffline(t, ctx, true)
 	browsertest.Do(t, ctx, chromedp.Click("#winter-link"), chromedp.WaitVisible("#deals-title"))
-	time.Sleep(1500 * time.Millisecond) // let the tracker try, and fail, to send
+	browsertest.WaitFor(t, 15*time.Second, "the tracker to try, and fail, to send", func() bool { return sends.Failed() > 0 })
 	if has("pageview /demo/app/deals/winter")() {
 		t.Fatal("an event reached the server while the browser was offline")
 	}

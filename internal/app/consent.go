@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/presage-dev/presage/internal/collect"
 	"github.com/presage-dev/presage/internal/consent"
@@ -16,7 +17,14 @@ import (
 // settings and notice. forget, if not nil, is told of every erased visitor, so in-memory state
 // (live scoring) goes with the stored data.
 func NewTenantsAndConsents(engine store.Engine, forget func(orgID, visitorID string)) (*tenant.Service, *consent.Service) {
+	return newTenantsAndConsents(engine, forget, nil)
+}
+
+// newTenantsAndConsents is NewTenantsAndConsents with the services' clock
+// (nil: time.Now).
+func newTenantsAndConsents(engine store.Engine, forget func(orgID, visitorID string), now func() time.Time) (*tenant.Service, *consent.Service) {
 	consents := consent.NewService(engine, engine, consent.Options{
+		Now: now,
 		Erase: func(ctx context.Context, orgID, visitorID string) error {
 			_, err := engine.EraseVisitor(ctx, orgID, visitorID)
 			if err == nil && forget != nil {
@@ -26,6 +34,7 @@ func NewTenantsAndConsents(engine store.Engine, forget func(orgID, visitorID str
 		},
 	})
 	tenants := tenant.NewService(engine, tenant.Options{
+		Now: now,
 		OnCreate: func(ctx context.Context, org presage.Organization) error {
 			return consents.EnsureDefaults(ctx, org.ID)
 		},

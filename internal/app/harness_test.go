@@ -11,12 +11,14 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/presage-dev/presage/internal/consent"
 	"github.com/presage-dev/presage/internal/presage"
 	"github.com/presage-dev/presage/internal/store/storetest"
+	"github.com/presage-dev/presage/internal/testwait"
 )
 
 // node is one in-process Presage server listening on loopback.
@@ -25,6 +27,31 @@ type node struct {
 	URL  string
 	App  *App
 	stop func()
+}
+
+// testClock is a Config.Now that moves only when the test advances it, so a
+// test that needs time to pass (a session timeout, a cache TTL) moves it on
+// at once instead of sleeping, whatever the load of the machine.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// newTestClock starts at the current time, so timestamps stay plausible.
+func newTestClock() *testClock {
+	return &testClock{now: time.Now().UTC().Truncate(time.Millisecond)}
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
 }
 
 // engines runs fn once per storage engine.
@@ -69,7 +96,8 @@ func startNode(t *testing.T, cfg Config) *node {
 		}
 		once = true
 		cancel()
-		if err := <-done; err != nil {
+		// Shutdown is bounded by cfg.ShutdownTimeout (30 s by default).
+		if err := testwait.Recv(t, done, time.Minute, "the node to shut down"); err != nil {
 			t.Errorf("serve: %v", err)
 		}
 	}

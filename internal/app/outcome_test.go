@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/presage-dev/presage/internal/presage"
+	"github.com/presage-dev/presage/internal/testwait"
 )
 
 type outcomeBody struct {
@@ -89,6 +90,8 @@ func violationFields(p problemBody) []string {
 
 func TestOutcomesThroughTheAPI(t *testing.T) {
 	engines(t, func(t *testing.T, cfg Config) {
+		clock := newTestClock()
+		cfg.Now = clock.Now
 		n := startNode(t, cfg)
 		shop := newTenant(t, n, "Outcomeshop")
 		reader := newTenantKey(t, n, shop, presage.ScopeRead)
@@ -165,8 +168,9 @@ func TestOutcomesThroughTheAPI(t *testing.T) {
 			t.Errorf("another organization cannot reuse the name: %d", code)
 		}
 
-		// PUT replaces the whole definition and keeps id and creation time.
-		time.Sleep(5 * time.Millisecond)
+		// PUT replaces the whole definition and keeps id and creation time;
+		// the clock moves on, so the update time differs.
+		clock.Advance(time.Second)
 		var updated outcomeBody
 		if code := n.call("PUT", "/api/v1/outcomes/"+created.ID, shop.Key, map[string]any{"name": "Big purchase",
 			"description": "Orders of 100 or more", "direction": "maximize",
@@ -254,7 +258,7 @@ func TestOutcomeLimit(t *testing.T) {
 				codes <- n.call("POST", "/api/v1/outcomes", race.Key, pageOutcome(fmt.Sprintf("Racer %d", i), "/"), nil, nil)
 			})
 		}
-		wg.Wait()
+		testwait.Wait(t, &wg, 30*time.Second, "the concurrent creations")
 		close(codes)
 		counts := map[int]int{}
 		for c := range codes {
@@ -294,17 +298,14 @@ func TestAchievementsThroughTheAPI(t *testing.T) {
 		}
 
 		var l listBody[achievementBody]
-		deadline := time.Now().Add(10 * time.Second)
-		for {
+		// An achievement that never comes fails below.
+		testwait.Poll(10*time.Second, func() bool {
 			l = listBody[achievementBody]{}
 			if code := n.call("GET", "/api/v1/sessions/session-buyer-1/achievements", shop.Key, nil, nil, &l); code != http.StatusOK {
 				t.Fatalf("session achievements: %d", code)
 			}
-			if len(l.Data) > 0 || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return len(l.Data) > 0
+		})
 		if len(l.Data) != 1 {
 			t.Fatalf("session achievements: %+v", l.Data)
 		}

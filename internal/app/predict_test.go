@@ -12,15 +12,29 @@ import (
 	"time"
 
 	"github.com/presage-dev/presage/internal/predict"
+	"github.com/presage-dev/presage/internal/testwait"
 )
 
-// predictionConfig makes training react within a test's patience: sessions
-// end after a short silence and checkpoints reach scorers quickly.
-func predictionConfig(cfg Config) Config {
-	cfg.Trainer = predict.TrainerOptions{SessionTimeout: 2 * time.Second, CheckpointEvery: 150 * time.Millisecond,
-		Interval: 50 * time.Millisecond}
-	cfg.Scorer = predict.ScorerOptions{Refresh: 100 * time.Millisecond}
-	return cfg
+// The prediction tests' trainer and scorer settings, on the node's clock.
+const (
+	testSessionTimeout  = 30 * time.Minute
+	testCheckpointEvery = 150 * time.Millisecond
+	testRefresh         = 100 * time.Millisecond
+)
+
+// predictionConfig makes training react within a test's patience: passes
+// follow each other quickly and checkpoints reach scorers quickly. The node
+// runs on a test clock, so sessions end only when the test moves the clock
+// past the session timeout (waitSessions does), never because a busy machine
+// paused between two batches of one visit; and leases outlast every move of
+// the clock, so a lease changes hands only when its holder stops.
+func predictionConfig(cfg Config) (Config, *testClock) {
+	clock := newTestClock()
+	cfg.Now = clock.Now
+	cfg.Trainer = predict.TrainerOptions{SessionTimeout: testSessionTimeout, CheckpointEvery: testCheckpointEvery,
+		Interval: 50 * time.Millisecond, LeaseTTL: 2 * testSessionTimeout}
+	cfg.Scorer = predict.ScorerOptions{Refresh: testRefresh}
+	return cfg, clock
 }
 
 // shopper is a simulated visit: product views and an add-to-cart raise the
@@ -102,11 +116,12 @@ type shop struct {
 	tf      tenantFixture
 	outcome string
 	rng     *rand.Rand
+	clock   *testClock // the nodes' clock; nil when they use time.Now
 }
 
-func newShop(t *testing.T, n *node, name string) *shop {
+func newShop(t *testing.T, n *node, name string, clock *testClock) *shop {
 	t.Helper()
-	sh := &shop{t: t, tf: newTenant(t, n, name), rng: rand.New(rand.NewPCG(11, 12))}
+	sh := &shop{t: t, tf: newTenant(t, n, name), rng: rand.New(rand.NewPCG(11, 12)), clock: clock}
 	var out struct {
 		ID string `json:"id"`
 	}
@@ -118,6 +133,14 @@ func newShop(t *testing.T, n *node, name string) *shop {
 	}
 	sh.outcome = out.ID
 	return sh
+}
+
+// now is the nodes' time, which events are stamped with.
+func (sh *shop) now() time.Time {
+	if sh.clock != nil {
+		return sh.clock.Now()
+	}
+	return time.Now()
 }
 
 func (sh *shop) send(n *node, visitor, session string, evs []map[string]any) {
@@ -136,7 +159,7 @@ func (sh *shop) visit(first, second *node, round, count int) (buyers int) {
 	for i := 0; i < count; i++ {
 		s := newShopper(sh.rng)
 		id := fmt.Sprintf("r%di%d", round, i)
-		evs := s.events("event-"+id, time.Now())
+		evs := s.events("event-"+id, sh.now())
 		if half := len(evs) / 2; half > 0 {
 			sh.send(first, "visitor-"+id, "session-"+id, evs[:half])
 			evs = evs[half:]
@@ -158,20 +181,23 @@ func (sh *shop) model(n *node) modelBody {
 	return m
 }
 
-// waitSessions waits until the model has learned want sessions.
+// waitSessions ends every session sent so far, moving the clock past the
+// session timeout, and waits until the model has learned want sessions.
+// While it waits the clock moves on, so that checkpoints fall due.
 func (sh *shop) waitSessions(n *node, want int64) modelBody {
 	sh.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		m := sh.model(n)
-		if m.Sessions >= want {
-			return m
+	sh.clock.Advance(testSessionTimeout + time.Second)
+	var m modelBody
+	if !testwait.Poll(30*time.Second, func() bool {
+		if m = sh.model(n); m.Sessions >= want {
+			return true
 		}
-		if time.Now().After(deadline) {
-			sh.t.Fatalf("model learned %d sessions, want %d", m.Sessions, want)
-		}
-		time.Sleep(100 * time.Millisecond)
+		sh.clock.Advance(testCheckpointEvery)
+		return false
+	}) {
+		sh.t.Fatalf("model learned %d sessions, want %d", m.Sessions, want)
 	}
+	return m
 }
 
 func (sh *shop) predictions(n *node, session string) predictionBody {
@@ -189,9 +215,9 @@ func (sh *shop) predictions(n *node, session string) predictionBody {
 // scored with it, and a restarted node keeps the model.
 func TestPredictionEndToEnd(t *testing.T) {
 	engines(t, func(t *testing.T, cfg Config) {
-		cfg = predictionConfig(cfg)
+		cfg, clock := predictionConfig(cfg)
 		n := startNode(t, cfg)
-		sh := newShop(t, n, "Predictshop")
+		sh := newShop(t, n, "Predictshop", clock)
 		if m := sh.model(n); m.Version != 0 || m.Total.Sessions != 0 || m.Total.AUC != nil {
 			t.Fatalf("untrained model: %+v", m)
 		}
@@ -221,10 +247,10 @@ func TestPredictionEndToEnd(t *testing.T) {
 		// Live sessions: an engaged shopper outranks a bouncer, every event
 		// left a point in the history, and the scores come from the model.
 		// The scorer picks new checkpoints up within its refresh interval.
-		time.Sleep(300 * time.Millisecond)
-		keen := shopper{products: 8, cart: true}.events("ekeen", time.Now())
+		clock.Advance(testRefresh)
+		keen := shopper{products: 8, cart: true}.events("ekeen", sh.now())
 		sh.send(n, "visitor-keen", "session-keen", keen)
-		sh.send(n, "visitor-bounce", "session-bounce", shopper{}.events("ebounce", time.Now()))
+		sh.send(n, "visitor-bounce", "session-bounce", shopper{}.events("ebounce", sh.now()))
 		pk, pb := sh.predictions(n, "session-keen"), sh.predictions(n, "session-bounce")
 		if pk.ModelVersion == 0 || pk.Probability <= pb.Probability || pk.Events != len(keen) || len(pk.History) != len(keen) {
 			t.Errorf("live predictions: keen %+v, bounce %+v", pk, pb)
@@ -244,7 +270,7 @@ func TestPredictionEndToEnd(t *testing.T) {
 		if after.Version < second.Version || after.Sessions < second.Sessions || after.Total.AUC == nil {
 			t.Errorf("after restart: %+v, before %+v", after, second)
 		}
-		sh.send(n, "visitor-keen2", "session-keen2", shopper{products: 8, cart: true}.events("ekeen2", time.Now()))
+		sh.send(n, "visitor-keen2", "session-keen2", shopper{products: 8, cart: true}.events("ekeen2", sh.now()))
 		if p := sh.predictions(n, "session-keen2"); p.ModelVersion == 0 || p.Probability < 0.5 {
 			t.Errorf("after restart a keen shopper scores %+v", p)
 		}
@@ -260,10 +286,9 @@ func TestPredictionTwoNodes(t *testing.T) {
 		if cfg.DatabaseURL == "" {
 			t.Skip("one SQLite database serves one node")
 		}
-		cfg = predictionConfig(cfg)
-		cfg.Trainer.LeaseTTL = time.Second
+		cfg, clock := predictionConfig(cfg)
 		a, b := startNode(t, cfg), startNode(t, cfg)
-		sh := newShop(t, a, "Twonodes")
+		sh := newShop(t, a, "Twonodes", clock)
 		sh.visit(a, b, 1, 100)
 		sh.visit(b, a, 2, 100)
 		m := sh.waitSessions(b, 200)
@@ -272,25 +297,27 @@ func TestPredictionTwoNodes(t *testing.T) {
 		}
 
 		// A session split across nodes is scored on its whole journey, and
-		// both nodes score with the latest checkpoint within seconds.
-		evs := shopper{products: 6, cart: true}.events("esplit", time.Now())
+		// both nodes score with the latest checkpoint within their refresh
+		// interval.
+		evs := shopper{products: 6, cart: true}.events("esplit", sh.now())
 		sh.send(a, "visitor-split", "session-split", evs[:4])
 		sh.send(b, "visitor-split", "session-split", evs[4:])
 		p := sh.predictions(a, "session-split")
 		if p.Events != len(evs) || len(p.History) != len(evs) {
 			t.Errorf("split session: %d events, %d points, want %d", p.Events, len(p.History), len(evs))
 		}
-		deadline := time.Now().Add(10 * time.Second)
-		for i := 0; ; i++ {
-			latest := sh.model(a).Version
+		var got, latest int64
+		i := 0
+		if !testwait.Poll(10*time.Second, func() bool {
+			clock.Advance(testRefresh)
+			latest = sh.model(a).Version
 			id := fmt.Sprintf("session-latest-%d", i)
-			sh.send(b, "visitor-latest", id, shopper{products: 2}.events(fmt.Sprintf("elatest-%d", i), time.Now()))
-			if got := sh.predictions(a, id).ModelVersion; got == latest {
-				break
-			} else if time.Now().After(deadline) {
-				t.Fatalf("node b scores with model %d, latest is %d", got, latest)
-			}
-			time.Sleep(200 * time.Millisecond)
+			sh.send(b, "visitor-latest", id, shopper{products: 2}.events(fmt.Sprintf("elatest-%d", i), sh.now()))
+			i++
+			got = sh.predictions(a, id).ModelVersion
+			return got == latest
+		}) {
+			t.Fatalf("node b scores with model %d, latest is %d", got, latest)
 		}
 
 		// Exactly one node trains; stop it, and the other takes the lease
@@ -380,7 +407,7 @@ func TestTrainerFailoverLearnsEachSessionOnce(t *testing.T) {
 	engines(t, func(t *testing.T, cfg Config) {
 		cfg.NoTrainer = true // the test drives its own trainers
 		n := startNode(t, cfg)
-		sh := newShop(t, n, "Failover")
+		sh := newShop(t, n, "Failover", nil)
 		var now time.Time
 		clock := func() time.Time { return now }
 		opts := func(holder string) predict.TrainerOptions {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/presage-dev/presage/internal/presage"
+	"github.com/presage-dev/presage/internal/testwait"
 )
 
 // TestGracefulShutdownDrainsInFlightBatches stops a node while clients post;
@@ -57,10 +58,17 @@ func TestGracefulShutdownDrainsInFlightBatches(t *testing.T) {
 			}
 		}(c)
 	}
-	time.Sleep(300 * time.Millisecond)
+	// Stop the node while the clients post, once each has had about one
+	// batch acknowledged (not after a fixed time, which a slow machine may
+	// spend before the first answer).
+	testwait.Until(t, 30*time.Second, "acknowledged batches", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(acked) >= 16*20
+	})
 	n.stop()
 	close(stop)
-	wg.Wait()
+	testwait.Wait(t, &wg, 30*time.Second, "the clients to stop")
 	if len(acked) == 0 {
 		t.Fatal("no batch was acknowledged before shutdown")
 	}

@@ -25,6 +25,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/presage-dev/presage/internal/testwait"
 )
 
 // Timeout bounds each browser test started by New.
@@ -116,14 +118,5 @@ func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 // Poll polls cond every 20 ms until it returns true (true) or timeout passes
 // (false). Use it to assert that something does not happen.
 func Poll(timeout time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(timeout)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return testwait.Poll(timeout, cond)
 }

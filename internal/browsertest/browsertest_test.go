@@ -35,6 +35,7 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("page cookies: %d, want 2", n)
 	}
 
+	reqs := WatchRequests(t, ctx, srv.URL)
 	SetOffline(t, ctx, true)
 	if Eval[bool](t, ctx, "navigator.onLine") {
 		t.Error("navigator.onLine is true while offline")
@@ -46,11 +47,16 @@ func TestBrowser(t *testing.T) {
 	if hits.Load() != before {
 		t.Error("the server saw a request while offline")
 	}
+	WaitFor(t, 5*time.Second, "the failed request", func() bool { return reqs.Failed() == 1 && reqs.Started() == 1 })
 	Eval[bool](t, ctx, "window.onl=0; addEventListener('online', ()=>window.onl=1); true")
 	SetOffline(t, ctx, false)
 	WaitFor(t, 5*time.Second, "the online event", func() bool { return Eval[bool](t, ctx, "window.onl==1") })
 	if ok := Eval[bool](t, ctx, "fetch(location.href).then(()=>true, ()=>false)"); !ok {
 		t.Error("fetch failed after going back online")
+	}
+	WaitFor(t, 5*time.Second, "the second request", func() bool { return reqs.Started() == 2 })
+	if reqs.Failed() != 1 {
+		t.Errorf("%d failed requests, want only the offline one", reqs.Failed())
 	}
 }
 

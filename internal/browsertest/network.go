@@ -3,6 +3,8 @@ package browsertest
 import (
 	"context"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/chromedp/cdproto/network"
@@ -69,4 +71,55 @@ func CookieNames(t testing.TB, ctx context.Context) []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// Requests counts the requests a tab makes to URLs containing a pattern, as
+// DevTools reports them: a test can wait until the page has tried to send
+// (and, offline, failed) instead of sleeping for as long as that may take.
+type Requests struct {
+	mu              sync.Mutex
+	ids             map[network.RequestID]bool
+	started, failed int
+}
+
+// WatchRequests counts, from now on and until ctx ends, the requests of the
+// tab of ctx whose URL contains pattern.
+func WatchRequests(t testing.TB, ctx context.Context, pattern string) *Requests {
+	t.Helper()
+	r := &Requests{ids: map[network.RequestID]bool{}}
+	// The listener runs in the loop reading the tab's messages: it only
+	// counts, under a lock, and returns.
+	if err := chromedp.Listen(ctx, func(ev any) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		switch ev := ev.(type) {
+		case *network.EventRequestWillBeSent:
+			if strings.Contains(ev.Request.URL, pattern) && !r.ids[ev.RequestID] {
+				r.ids[ev.RequestID] = true
+				r.started++
+			}
+		case *network.EventLoadingFailed:
+			if r.ids[ev.RequestID] {
+				r.failed++
+			}
+		}
+	}); err != nil {
+		t.Fatalf("browsertest: listen to the tab: %v", err)
+	}
+	return r
+}
+
+// Started is how many matching requests the page has started.
+func (r *Requests) Started() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.started
+}
+
+// Failed is how many matching requests ended without a response (offline,
+// refused connection, cancelled).
+func (r *Requests) Failed() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.failed
 }

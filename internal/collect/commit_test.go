@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/presage-dev/presage/internal/presage"
+	"github.com/presage-dev/presage/internal/testwait"
 )
 
 // gate blocks the first store call until it is opened.
@@ -47,13 +48,13 @@ func queued(c *Committer) int {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testwait.Until(t, testwait.Timeout, what, cond)
+}
+
+// waitEntered waits until the gate's first store call has begun.
+func (g *gate) waitEntered(t *testing.T) {
+	t.Helper()
+	testwait.Closed(t, g.entered, testwait.Timeout, "the first store call")
 }
 
 func closeCommitter(t *testing.T, c *Committer) {
@@ -83,14 +84,14 @@ func TestCommitterGroupsWritesWhileOneIsInFlight(t *testing.T) {
 	}
 	wg.Add(1)
 	go submit("first")
-	<-g.entered
+	g.waitEntered(t)
 	for i := range 50 {
 		wg.Add(1)
 		go submit(fmt.Sprint("w", i))
 	}
 	waitFor(t, "50 queued writes", func() bool { return queued(c) == 50 })
 	close(g.open)
-	wg.Wait()
+	testwait.Wait(t, &wg, testwait.Timeout, "the 51 writes")
 	close(results)
 	for err := range results {
 		if err != nil {
@@ -119,7 +120,7 @@ func TestCommitterCapsEventsPerTransaction(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); c.Submit(context.Background(), write("first", 1)) }()
-	<-g.entered
+	g.waitEntered(t)
 	for i := range 7 {
 		wg.Add(1)
 		go func() { defer wg.Done(); c.Submit(context.Background(), write(fmt.Sprint("w", i), 3)) }()
@@ -128,7 +129,7 @@ func TestCommitterCapsEventsPerTransaction(t *testing.T) {
 	go func() { defer wg.Done(); c.Submit(context.Background(), write("huge", 25)) }()
 	waitFor(t, "8 queued writes", func() bool { return queued(c) == 8 })
 	close(g.open)
-	wg.Wait()
+	testwait.Wait(t, &wg, testwait.Timeout, "the 9 writes")
 	total := 0
 	for _, call := range store.snapshot()[1:] {
 		events := 0
@@ -159,7 +160,7 @@ func TestCommitterPropagatesStoreErrors(t *testing.T) {
 	c := NewCommitter(store, CommitterOptions{})
 	defer closeCommitter(t, c)
 	go c.Submit(context.Background(), write("first", 1))
-	<-g.entered
+	g.waitEntered(t)
 	errs := make(chan error, 3)
 	for i := range 3 {
 		go func() { _, err := c.Submit(context.Background(), write(fmt.Sprint("w", i), 1)); errs <- err }()
@@ -167,7 +168,7 @@ func TestCommitterPropagatesStoreErrors(t *testing.T) {
 	waitFor(t, "3 queued writes", func() bool { return queued(c) == 3 })
 	close(g.open)
 	for range 3 {
-		err := <-errs
+		err := testwait.Recv(t, errs, testwait.Timeout, "a failed write's error")
 		if !errors.Is(err, boom) || presage.ErrorCode(err) != presage.CodeInternal || presage.ErrorMessage(err) == boom.Error() {
 			t.Errorf("err = %v, want the store error wrapped as internal with a safe message", err)
 		}
@@ -196,14 +197,14 @@ func TestCommitterCancelledWriteIsNotCommitted(t *testing.T) {
 	c := NewCommitter(store, CommitterOptions{})
 	defer closeCommitter(t, c)
 	go c.Submit(context.Background(), write("first", 1))
-	<-g.entered
+	g.waitEntered(t)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { _, err := c.Submit(ctx, write("cancelled", 1)); done <- err }()
 	waitFor(t, "queued write", func() bool { return queued(c) == 1 })
 	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) || presage.ErrorCode(err) != presage.CodeUnavailable {
+	if err := testwait.Recv(t, done, testwait.Timeout, "the cancelled write's error"); !errors.Is(err, context.Canceled) || presage.ErrorCode(err) != presage.CodeUnavailable {
 		t.Errorf("err = %v, want unavailable wrapping context.Canceled", err)
 	}
 	close(g.open)
@@ -239,7 +240,7 @@ func TestCommitterCloseDrainsThenRefuses(t *testing.T) {
 		}()
 	}
 	submit(0)
-	<-g.entered
+	g.waitEntered(t)
 	for i := 1; i < 5; i++ {
 		submit(i)
 	}
@@ -256,10 +257,10 @@ func TestCommitterCloseDrainsThenRefuses(t *testing.T) {
 	case <-time.After(20 * time.Millisecond):
 	}
 	close(g.open)
-	if err := <-closed; err != nil {
+	if err := testwait.Recv(t, closed, testwait.Timeout, "Close to drain"); err != nil {
 		t.Fatal(err)
 	}
-	wg.Wait()
+	testwait.Wait(t, &wg, testwait.Timeout, "the drained writes")
 	if committed.Load() != 5 {
 		t.Errorf("%d of 5 writes committed by Close", committed.Load())
 	}
@@ -278,13 +279,13 @@ func TestCommitterCloseGivesUpWithItsContext(t *testing.T) {
 	c := NewCommitter(store, CommitterOptions{})
 	errc := make(chan error)
 	go func() { _, err := c.Submit(context.Background(), write("stuck", 1)); errc <- err }()
-	<-entered
+	testwait.Closed(t, entered, testwait.Timeout, "the store call")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	if err := c.Close(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Close = %v, want the deadline", err)
 	}
-	if err := <-errc; err == nil {
+	if err := testwait.Recv(t, errc, testwait.Timeout, "the stuck write's error"); err == nil {
 		t.Error("a write whose transaction was cancelled was acknowledged")
 	}
 }
@@ -299,6 +300,8 @@ func TestCommitterConcurrentWorkers(t *testing.T) {
 				break
 			}
 		}
+		// A transaction that takes a while, so that several overlap and the
+		// workers' bound is actually tested.
 		time.Sleep(time.Millisecond)
 		inFlight.Add(-1)
 		return nil
@@ -318,7 +321,7 @@ func TestCommitterConcurrentWorkers(t *testing.T) {
 			stored.Add(int32(out.Stored))
 		}()
 	}
-	wg.Wait()
+	testwait.Wait(t, &wg, testwait.Timeout, "the 400 writes")
 	closeCommitter(t, c)
 	if stored.Load() != 600 {
 		t.Errorf("stored %d events, want 600 (300 distinct writes of 2)", stored.Load())

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/presage-dev/presage/internal/presage"
+	"github.com/presage-dev/presage/internal/testwait"
 )
 
 func TestDecideValidation(t *testing.T) {
@@ -254,7 +255,7 @@ func TestSignal(t *testing.T) {
 			}
 		})
 	}
-	wg.Wait()
+	testwait.Wait(t, &wg, testwait.Timeout, "the concurrent signals")
 	if e.store.appends != 2 {
 		t.Errorf("concurrent signals appended %d records, want 1", e.store.appends-1)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/presage-dev/presage/internal/presage"
+	"github.com/presage-dev/presage/internal/testwait"
 )
 
 func TestExpireDue(t *testing.T) {
@@ -77,7 +78,7 @@ func TestExpireDueOnTwoNodes(t *testing.T) {
 			mu.Unlock()
 		})
 	}
-	wg.Wait()
+	testwait.Wait(t, &wg, testwait.Timeout, "the concurrent expiry passes")
 	for {
 		n, err := e.svc.ExpireDue(bg, 3)
 		if err != nil {
@@ -103,13 +104,11 @@ func TestRunExpiry(t *testing.T) {
 	ctx, cancel := context.WithCancel(bg)
 	done := make(chan struct{})
 	go func() { e.svc.RunExpiry(ctx, time.Millisecond); close(done) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for e.states(t, visitorA)["analytics"] != Expired {
-		if time.Now().After(deadline) {
-			t.Fatal("RunExpiry did not expire the grant")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	// RunExpiry's first pass comes at once, the next ones every millisecond
+	// of real time: poll until one has expired the grant.
+	testwait.Until(t, testwait.Timeout, "RunExpiry to expire the grant", func() bool {
+		return e.states(t, visitorA)["analytics"] == Expired
+	})
 	cancel()
-	<-done
+	testwait.Closed(t, done, testwait.Timeout, "RunExpiry to return once cancelled")
 }

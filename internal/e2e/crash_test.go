@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/presage-dev/presage/internal/browsertest"
 	"github.com/presage-dev/presage/internal/loadgen"
+	"github.com/presage-dev/presage/internal/testwait"
 )
 
 // TestCrashLosesNoAcknowledgedEvent kills the server with SIGKILL in the middle
@@ -75,20 +75,22 @@ func testCrash(t *testing.T, st Storage) {
 		done <- result{rep, err}
 	}()
 
-	if !browsertest.Poll(20*time.Second, func() bool { return ackEvents.Load() >= crashAfterEvents }) {
+	if !testwait.Poll(20*time.Second, func() bool { return ackEvents.Load() >= crashAfterEvents }) {
 		cancel()
-		r := <-done
+		r := testwait.Recv(t, done, time.Minute, "the cancelled load to end")
 		t.Fatalf("only %d events acknowledged after 20s (want %d before the kill); loadgen: %v\n%s",
 			ackEvents.Load(), crashAfterEvents, r.err, r.rep)
 	}
 	srv.Kill()
 	ackedAtKill := ackEvents.Load()
 	killedAt := time.Now()
-	time.Sleep(crashDowntime)
+	time.Sleep(crashDowntime) // the outage under test, not a wait for a condition
 	srv.Start()
 	t.Logf("killed after %d acknowledged events; back after %s", ackedAtKill, time.Since(killedAt).Round(time.Millisecond))
 
-	r := <-done
+	// The load's context ends after 90 s; the bound only covers a loadgen
+	// that would not return then.
+	r := testwait.Recv(t, done, 2*time.Minute, "the load to end")
 	rep := r.rep
 	t.Logf("loadgen:\n%s", rep)
 	if r.err != nil {

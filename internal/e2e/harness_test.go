@@ -23,7 +23,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/presage-dev/presage/internal/store/storetest"
+	"github.com/presage-dev/presage/internal/testwait"
 )
 
 // This file is the harness: building the binary, running its CLI, starting
@@ -120,7 +121,7 @@ func sqliteStorage(t testing.TB) Storage {
 }
 
 func postgresStorage(t testing.TB) Storage {
-	return Storage{DataDir: filepath.Join(t.TempDir(), "data"), DatabaseURL: postgresURL(t)}
+	return Storage{DataDir: filepath.Join(t.TempDir(), "data"), DatabaseURL: storetest.PostgresURL(t)}
 }
 
 func (s Storage) flags() []string {
@@ -129,50 +130,6 @@ func (s Storage) flags() []string {
 		args = append(args, "--database-url", s.DatabaseURL)
 	}
 	return args
-}
-
-// postgresURL creates a fresh database for t and returns its URL; it is dropped
-// when t ends. Without a reachable PostgreSQL, t is skipped, or fails if the
-// CI environment variable is set.
-func postgresURL(t testing.TB) string {
-	t.Helper()
-	base := os.Getenv("PRESAGE_TEST_DATABASE_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		t.Fatalf("PRESAGE_TEST_DATABASE_URL must be a postgres:// URL")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("PostgreSQL at %s is unreachable and CI is set: %v", u.Redacted(), err)
-		}
-		t.Skipf("PostgreSQL at %s is unreachable (%v); set PRESAGE_TEST_DATABASE_URL, or CI to make this fatal", u.Redacted(), err)
-	}
-	defer conn.Close(context.Background())
-	name := "presage_e2e_" + randomHex(6)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-			return
-		}
-		defer conn.Close(context.Background())
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	u.Path = "/" + name
-	return u.String()
 }
 
 func randomHex(n int) string {
@@ -310,7 +267,7 @@ func (s *Server) Start() {
 			return
 		}
 		if attempt < 5 && !s.running() && strings.Contains(s.log.String(), "address already in use") {
-			time.Sleep(200 * time.Millisecond)
+			time.Sleep(200 * time.Millisecond) // a pause between attempts to bind, not a wait for a condition
 			continue
 		}
 		s.t.Fatalf("%s did not become ready: %v\n--- output (tail) ---\n%s", s.Name, err, s.log.String())
@@ -351,25 +308,30 @@ func (s *Server) running() bool {
 
 func (s *Server) waitReady(timeout time.Duration) error {
 	client := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(timeout)
-	for {
+	var exited bool
+	var last string
+	ready := testwait.Poll(timeout, func() bool {
 		select {
 		case <-s.exited:
-			return errors.New("the process exited")
+			exited = true
+			return true
 		default:
 		}
 		resp, err := client.Get(s.URL + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
+		last = statusOrErr(resp, err)
+		if err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not ready after %s (last: %v)", timeout, statusOrErr(resp, err))
-		}
-		time.Sleep(50 * time.Millisecond)
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	switch {
+	case exited:
+		return errors.New("the process exited")
+	case !ready:
+		return fmt.Errorf("not ready after %s (last: %v)", timeout, last)
 	}
+	return nil
 }
 
 func statusOrErr(resp *http.Response, err error) string {
@@ -388,7 +350,7 @@ func (s *Server) Kill() {
 	}
 	fmt.Fprintf(s.log, "=== %s: SIGKILL\n", time.Now().Format(time.TimeOnly+".000"))
 	s.cmd.Process.Kill()
-	<-s.exited
+	testwait.Closed(s.t, s.exited, testwait.Timeout, s.Name+" to exit after SIGKILL")
 }
 
 // Stop asks the process to shut down (SIGTERM) and kills it if it has not
@@ -403,7 +365,7 @@ func (s *Server) Stop() {
 	case <-time.After(30 * time.Second):
 		s.t.Errorf("%s did not stop within 30s of SIGTERM; killing it", s.Name)
 		s.cmd.Process.Kill()
-		<-s.exited
+		testwait.Closed(s.t, s.exited, testwait.Timeout, s.Name+" to exit after SIGKILL")
 	}
 }
 

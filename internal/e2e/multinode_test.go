@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/presage-dev/presage/internal/browsertest"
+	"github.com/presage-dev/presage/internal/testwait"
 )
 
 // TestTwoNodesShareOnePostgres runs two servers on one PostgreSQL database and
@@ -94,7 +94,7 @@ func TestTwoNodesShareOnePostgres(t *testing.T) {
 			map[string]any{"allowedOrigins": []string{origin, late}}, nil)
 		patched := time.Now()
 		var last string
-		ok := browsertest.Poll(2*time.Second, func() bool {
+		ok := testwait.Poll(2*time.Second, func() bool {
 			status, body := postBatch(t, b, late, batch())
 			last = fmt.Sprintf("%d %s", status, body)
 			return status == http.StatusOK
@@ -128,7 +128,7 @@ func TestTwoNodesShareOnePostgres(t *testing.T) {
 				})
 			}
 			start.Done()
-			wg.Wait()
+			testwait.Wait(t, &wg, time.Minute, "both identify requests")
 			for n, s := range statuses {
 				if !strings.HasPrefix(s, "200 ") {
 					t.Fatalf("round %d: identify on node %d answered %s", i, n, s)

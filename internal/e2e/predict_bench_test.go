@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/presage-dev/presage/internal/loadgen"
+	"github.com/presage-dev/presage/internal/testwait"
 )
 
 // benchOutcomes are ten outcomes of the load generator's shop, of every
@@ -73,7 +74,10 @@ func BenchmarkIngestPrediction(b *testing.B) {
 				if _, err := load(4*time.Second, srv.URL); err != nil {
 					b.Fatalf("warm-up: %v", err)
 				}
-				time.Sleep(11 * time.Second) // every warm-up session has ended
+				// Every warm-up session has ended: the server's own clock must pass
+				// the 10 s session timeout, and another process's clock cannot be
+				// moved on from here.
+				time.Sleep(11 * time.Second)
 				if on {
 					waitTrained(b, srv, key.Key)
 				}
@@ -129,15 +133,12 @@ func waitTrained(b *testing.B, srv *Server, key string) {
 	}
 	deadline := time.Now().Add(90 * time.Second)
 	for _, o := range outcomes.Data {
-		for {
+		if !testwait.Poll(time.Until(deadline), func() bool {
 			var m model
-			if get("/api/v1/outcomes/"+o.ID+"/model", &m); m.Version > 0 {
-				break
-			}
-			if time.Now().After(deadline) {
-				b.Fatalf("outcome %s has no model after the warm-up", o.ID)
-			}
-			time.Sleep(250 * time.Millisecond)
+			get("/api/v1/outcomes/"+o.ID+"/model", &m)
+			return m.Version > 0
+		}) {
+			b.Fatalf("outcome %s has no model after the warm-up", o.ID)
 		}
 	}
 	var last model
@@ -153,6 +154,8 @@ func waitTrained(b *testing.B, srv *Server, key string) {
 		if time.Now().After(deadline) {
 			b.Fatalf("the trainer is still learning warm-up sessions (%d so far)", m.Sessions)
 		}
+		// "Stopped moving" means unchanged over some time: this pacing is
+		// the measurement, not a wait for a condition.
 		time.Sleep(time.Second)
 	}
 	b.Logf("warm-up: %d sessions learned, model version %d", last.Sessions, last.Version)

@@ -45,15 +45,6 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	// starting ends when no new batch may start; in-flight batches keep ctx.
-	starting, stopStarting := context.WithCancel(ctx)
-	defer stopStarting()
-	if cfg.Duration > 0 {
-		var cancelTimer context.CancelFunc
-		starting, cancelTimer = context.WithTimeout(starting, cfg.Duration)
-		defer cancelTimer()
-	}
-
 	r := &runner{
 		cfg:      cfg,
 		client:   client,
@@ -66,7 +57,17 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		r.visitors <- g.newVisitor(cfg.Visitors)
 	}
 
+	// start is read before the duration timer starts, so that Elapsed is never
+	// shorter than cfg.Duration: the timer cannot fire before start+Duration.
 	start := cfg.now()
+	// starting ends when no new batch may start; in-flight batches keep ctx.
+	starting, stopStarting := context.WithCancel(ctx)
+	defer stopStarting()
+	if cfg.Duration > 0 {
+		var cancelTimer context.CancelFunc
+		starting, cancelTimer = context.WithTimeout(starting, cfg.Duration)
+		defer cancelTimer()
+	}
 	workers := make([]*worker, cfg.Concurrency)
 	var wg sync.WaitGroup
 	for i := range workers {

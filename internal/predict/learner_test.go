@@ -10,6 +10,7 @@ import (
 
 	"github.com/presage-dev/presage/internal/outcome"
 	"github.com/presage-dev/presage/internal/presage"
+	"github.com/presage-dev/presage/internal/testwait"
 )
 
 func TestMonitorCheckpointRoundTrip(t *testing.T) {
@@ -212,15 +213,19 @@ func TestBrokerDropsForSlowSubscriber(t *testing.T) {
 	b := NewBroker()
 	fast, slow := b.Subscribe(10), b.Subscribe(1)
 	b.Publish([]Change{{SessionID: "a"}, {SessionID: "b"}})
-	if got := (<-fast.C).SessionID + (<-fast.C).SessionID; got != "ab" {
+	// Publish delivers before it returns; the bound only turns a lost change
+	// into a failure instead of a hang.
+	got := testwait.Recv(t, fast.C, testwait.Timeout, "the first change").SessionID
+	got += testwait.Recv(t, fast.C, testwait.Timeout, "the second change").SessionID
+	if got != "ab" {
 		t.Errorf("fast subscriber got %q", got)
 	}
 	if slow.Dropped() != 1 {
 		t.Errorf("slow subscriber dropped %d, want 1", slow.Dropped())
 	}
 	slow.Close()
-	for range slow.C { // the buffered change, then the channel is closed
-	}
+	// The buffered change, then the channel is closed.
+	testwait.Closed(t, slow.C, testwait.Timeout, "the closed subscription's channel to close")
 	b.Publish([]Change{{SessionID: "c"}}) // no panic on a closed subscriber
 	fast.Close()
 }

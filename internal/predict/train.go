@@ -159,10 +159,24 @@ func (t *Trainer) Run(ctx context.Context) error {
 func (t *Trainer) shutdown() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	release := map[string]bool{}
 	for orgID, ot := range t.orgs {
 		if err := t.save(ctx, orgID, ot, true); err != nil {
 			t.opt.Logger.WarnContext(ctx, "final checkpoint failed", "org", orgID, "err", err)
 		}
+		release[orgID] = true
+	}
+	// A pass that failed, or was interrupted by the stop itself, dropped the
+	// organization's state but not its lease: release that too, or another
+	// node could only take over once the lease expired.
+	t.mu.Lock()
+	for orgID, held := range t.leads {
+		if held {
+			release[orgID] = true
+		}
+	}
+	t.mu.Unlock()
+	for orgID := range release {
 		t.setLead(orgID, false)
 		if err := t.store.ReleaseLease(ctx, leaseName(orgID), t.opt.Holder); err != nil {
 			t.opt.Logger.WarnContext(ctx, "release trainer lease", "org", orgID, "err", err)

@@ -5,11 +5,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/presage-dev/presage/internal/store/postgres"
 	"github.com/presage-dev/presage/internal/store/storetest"
+	"github.com/presage-dev/presage/internal/testwait"
 )
 
 // TestMigrateManyNodes starts several nodes on one empty database at once:
@@ -35,7 +37,7 @@ func TestMigrateManyNodes(t *testing.T) {
 			}
 		})
 	}
-	wg.Wait()
+	testwait.Wait(t, &wg, 2*time.Minute, "the migrating nodes")
 	close(errs)
 	for err := range errs {
 		t.Fatalf("migrate: %v", err)
