@@ -35,13 +35,14 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("page cookies: %d, want 2", n)
 	}
 
-	reqs := WatchRequests(t, ctx, srv.URL)
+	// Only the probes count, not the page's own requests (its favicon).
+	reqs := WatchRequests(t, ctx, "/probe-")
 	SetOffline(t, ctx, true)
 	if Eval[bool](t, ctx, "navigator.onLine") {
 		t.Error("navigator.onLine is true while offline")
 	}
 	before := hits.Load()
-	if ok := Eval[bool](t, ctx, "fetch(location.href).then(()=>true, ()=>false)"); ok {
+	if ok := Eval[bool](t, ctx, "fetch('/probe-offline').then(()=>true, ()=>false)"); ok {
 		t.Error("fetch succeeded while offline")
 	}
 	if hits.Load() != before {
@@ -51,7 +52,7 @@ func TestBrowser(t *testing.T) {
 	Eval[bool](t, ctx, "window.onl=0; addEventListener('online', ()=>window.onl=1); true")
 	SetOffline(t, ctx, false)
 	WaitFor(t, 5*time.Second, "the online event", func() bool { return Eval[bool](t, ctx, "window.onl==1") })
-	if ok := Eval[bool](t, ctx, "fetch(location.href).then(()=>true, ()=>false)"); !ok {
+	if ok := Eval[bool](t, ctx, "fetch('/probe-online').then(()=>true, ()=>false)"); !ok {
 		t.Error("fetch failed after going back online")
 	}
 	WaitFor(t, 5*time.Second, "the second request", func() bool { return reqs.Started() == 2 })

@@ -417,6 +417,12 @@ func TestConsentModeBridge(t *testing.T) {
 	if p := waitPosts(t, c, 3)[2]; p.Action != "grant" || !slices.Equal(p.Purposes, []string{"marketing"}) {
 		t.Errorf("marketing decision = %+v", p)
 	}
+	// A grant applies in the page once the collector's answer arrives, which
+	// is after the collector saw the request: until then the next update
+	// would find marketing still ungranted and grant it again.
+	browsertest.WaitFor(t, wait, "the marketing grant to apply", func() bool {
+		return consentCookie(t, ctx)["marketing"] == "granted"
+	})
 	run(t, ctx, `gtag('consent', 'update', {analytics_storage: 'denied'})`)
 	if p := waitPosts(t, c, 4)[3]; p.Action != "withdraw" || !slices.Equal(p.Purposes, []string{"analytics"}) {
 		t.Errorf("withdrawal = %+v", p)
