@@ -73,8 +73,8 @@ func newAuthzFixture(t *testing.T) *authzFixture {
 	}
 	opA := presage.AsOperator(ctx, f.a.ID)
 	for _, org := range []presage.Organization{f.a, f.b} {
-		if _, err := a.Consents.SetPurposes(presage.AsOperator(ctx, org.ID), []consent.PurposeInput{{Name: consent.PurposeAnalytics,
-			Basis: consent.BasisLegitimateInterest, Description: "Understanding how the shop is used."}}); err != nil {
+		if _, err := a.Consents.SetPurposes(presage.AsOperator(ctx, org.ID), consent.PurposesInput{Purposes: []consent.PurposeInput{{Name: consent.PurposeAnalytics,
+			Basis: consent.BasisLegitimateInterest, Description: "Understanding how the shop is used."}}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -355,8 +355,8 @@ func TestTenantAuthorization(t *testing.T) {
 func TestConsentAuthorization(t *testing.T) {
 	f := newAuthzFixture(t)
 	c := f.app.Consents
-	basis := []consent.PurposeInput{{Name: consent.PurposeAnalytics, Basis: consent.BasisLegitimateInterest,
-		Description: "Understanding how the shop is used."}}
+	basis := consent.PurposesInput{Purposes: []consent.PurposeInput{{Name: consent.PurposeAnalytics, Basis: consent.BasisLegitimateInterest,
+		Description: "Understanding how the shop is used."}}}
 	history := func(ctx context.Context) error { return ignore(c.History(ctx, f.visitor)) }
 	checkAuthz(t, f, c, []authzCase{
 		{method: "Purposes", need: presage.ScopeRead, call: func(ctx context.Context) error { return ignore(c.Purposes(ctx)) }},

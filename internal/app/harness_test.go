@@ -163,8 +163,8 @@ func newTenant(t *testing.T, n *node, name string, scopes ...presage.Scope) tena
 	// Journey tests track under legitimate interest; consent gating has
 	// tests of its own (consent_test.go).
 	admin := presage.WithPrincipal(ctx, presage.Principal{OrgID: org.ID, Scopes: presage.AllScopes})
-	if _, err := n.App.Consents.SetPurposes(admin, []consent.PurposeInput{{Name: consent.PurposeAnalytics,
-		Basis: consent.BasisLegitimateInterest, Description: "Understanding how the shop is used."}}); err != nil {
+	if _, err := n.App.Consents.SetPurposes(admin, consent.PurposesInput{Purposes: []consent.PurposeInput{{Name: consent.PurposeAnalytics,
+		Basis: consent.BasisLegitimateInterest, Description: "Understanding how the shop is used."}}}); err != nil {
 		t.Fatal(err)
 	}
 	if len(scopes) == 0 {

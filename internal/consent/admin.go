@@ -78,43 +78,88 @@ func (s *Service) purposesOf(ctx context.Context, orgID string) ([]Purpose, erro
 	return ps, nil
 }
 
+// PurposesInput declares purposes and the notices published with them.
+type PurposesInput struct {
+	Purposes []PurposeInput
+	// Notices are published once the purposes are stored, each describing
+	// its texts for the new bases (see SetPurposes).
+	Notices []NoticeInput
+}
+
+// PurposesResult is the organization's purposes after SetPurposes and the
+// notices it published.
+type PurposesResult struct {
+	Purposes  []Purpose
+	Published []Notice
+}
+
+// MaxNoticesPerChange bounds the notices one SetPurposes may publish.
+const MaxNoticesPerChange = 50
+
 // SetPurposes inserts or replaces the given purposes (scope admin) and
 // returns every purpose. Purposes are never deleted: ledger records refer to
-// them. Changing a basis does not touch recorded decisions.
-func (s *Service) SetPurposes(ctx context.Context, in []PurposeInput) ([]Purpose, error) {
+// them. Changing a basis does not touch recorded decisions, but it must
+// never leave visitors reading a text written for another basis: for every
+// language whose newest notice describes a purpose whose basis changes, the
+// change either brings a notice in that language (in.Notices), or the text
+// is Presage's default for the old basis and is replaced by the default for
+// the new one in a new notice version; otherwise it is refused. See
+// planNotices.
+func (s *Service) SetPurposes(ctx context.Context, in PurposesInput) (PurposesResult, error) {
 	orgID, err := presage.Authorize(ctx, presage.ScopeAdmin)
 	if err != nil {
-		return nil, err
+		return PurposesResult{}, err
 	}
-	if len(in) == 0 {
-		return nil, presage.Invalid("/purposes", -1, "at least one purpose is required")
+	if len(in.Purposes) == 0 {
+		return PurposesResult{}, presage.Invalid("/purposes", -1, "at least one purpose is required")
+	}
+	if len(in.Notices) > MaxNoticesPerChange {
+		return PurposesResult{}, presage.Invalid("/notices", -1, "at most %d notices may be published with one change", MaxNoticesPerChange)
 	}
 	now := s.nowMs()
-	ps := make([]Purpose, 0, len(in))
+	ps := make([]Purpose, 0, len(in.Purposes))
 	seen := map[string]bool{}
-	for i, p := range in {
+	for i, p := range in.Purposes {
 		at := "/purposes/" + strconv.Itoa(i)
 		if !purposeName.MatchString(p.Name) {
-			return nil, presage.Invalid(at+"/name", -1, "name must be a lower-case letter followed by up to 39 lower-case letters, digits or underscores")
+			return PurposesResult{}, presage.Invalid(at+"/name", -1, "name must be a lower-case letter followed by up to 39 lower-case letters, digits or underscores")
 		}
 		if seen[p.Name] {
-			return nil, presage.Invalid(at+"/name", -1, "purpose %q is listed twice", p.Name)
+			return PurposesResult{}, presage.Invalid(at+"/name", -1, "purpose %q is listed twice", p.Name)
 		}
 		seen[p.Name] = true
 		if !slices.Contains(Bases, p.Basis) {
-			return nil, presage.Invalid(at+"/basis", -1, "basis must be one of consent, legitimate_interest, contract, legal_obligation, vital_interests, public_task")
+			return PurposesResult{}, presage.Invalid(at+"/basis", -1, "basis must be one of consent, legitimate_interest, contract, legal_obligation, vital_interests, public_task")
 		}
 		desc := strings.TrimSpace(p.Description)
 		if desc == "" || !utf8.ValidString(desc) || utf8.RuneCountInString(desc) > MaxDescription {
-			return nil, presage.Invalid(at+"/description", -1, "description must be 1 to %d characters of plain language", MaxDescription)
+			return PurposesResult{}, presage.Invalid(at+"/description", -1, "description must be 1 to %d characters of plain language", MaxDescription)
 		}
 		ps = append(ps, Purpose{OrgID: orgID, Name: p.Name, Basis: p.Basis, Description: desc, UpdatedAt: now})
 	}
+	notices, err := s.planNotices(ctx, orgID, ps, in.Notices)
+	if err != nil {
+		return PurposesResult{}, err
+	}
 	if err := s.store.PutPurposes(ctx, orgID, ps); err != nil {
-		return nil, fmt.Errorf("put purposes: %w", err)
+		return PurposesResult{}, fmt.Errorf("put purposes: %w", err)
 	}
 	s.orgs.forget(orgID)
-	return s.purposesOf(ctx, orgID)
+	// A crash between the purposes and their notices leaves a text written
+	// for the old basis as the newest: View never shows such a text (see
+	// describedTexts), and repeating the request publishes the notices.
+	out := PurposesResult{Published: []Notice{}}
+	for _, n := range notices {
+		pub, err := s.publishNotice(ctx, orgID, n)
+		if err != nil {
+			return PurposesResult{}, err
+		}
+		out.Published = append(out.Published, pub)
+	}
+	if out.Purposes, err = s.purposesOf(ctx, orgID); err != nil {
+		return PurposesResult{}, err
+	}
+	return out, nil
 }
 
 // Settings returns the caller's consent settings (scope read); an
@@ -257,34 +302,43 @@ func (s *Service) createNotice(ctx context.Context, n Notice, version int) (Noti
 // checkNotice validates in against orgID's purposes and returns the notice it
 // describes, not yet numbered.
 func (s *Service) checkNotice(ctx context.Context, orgID string, in NoticeInput) (Notice, error) {
-	lang, ok := normalizeLanguage(in.Language)
-	if !ok {
-		return Notice{}, presage.Invalid("/language", -1, "language must be a language tag such as \"en\" or \"fr-FR\" of at most %d characters", MaxLanguage)
-	}
-	title := strings.TrimSpace(in.Title)
-	if title == "" || !utf8.ValidString(title) || utf8.RuneCountInString(title) > MaxTitle {
-		return Notice{}, presage.Invalid("/title", -1, "title must be 1 to %d characters", MaxTitle)
-	}
-	if len(in.Texts) == 0 {
-		return Notice{}, presage.Invalid("/texts", -1, "texts must describe at least one purpose")
-	}
 	ps, err := s.store.ListPurposes(ctx, orgID)
 	if err != nil {
 		return Notice{}, fmt.Errorf("list purposes: %w", err)
 	}
+	return checkNoticeFor(orgID, in, ps, "")
+}
+
+// checkNoticeFor validates in against the purposes ps, naming fields under
+// at, and returns the notice, its texts stamped with the purposes' bases.
+func checkNoticeFor(orgID string, in NoticeInput, ps []Purpose, at string) (Notice, error) {
+	lang, ok := normalizeLanguage(in.Language)
+	if !ok {
+		return Notice{}, presage.Invalid(at+"/language", -1, "language must be a language tag such as \"en\" or \"fr-FR\" of at most %d characters", MaxLanguage)
+	}
+	title := strings.TrimSpace(in.Title)
+	if title == "" || !utf8.ValidString(title) || utf8.RuneCountInString(title) > MaxTitle {
+		return Notice{}, presage.Invalid(at+"/title", -1, "title must be 1 to %d characters", MaxTitle)
+	}
+	if len(in.Texts) == 0 {
+		return Notice{}, presage.Invalid(at+"/texts", -1, "texts must describe at least one purpose")
+	}
 	texts := make(map[string]string, len(in.Texts))
+	bases := make(map[string]Basis, len(in.Texts))
 	for _, name := range sortedKeys(in.Texts) {
-		at := "/texts/" + pointerEscape(name)
-		if !slices.ContainsFunc(ps, func(p Purpose) bool { return p.Name == name }) {
+		at := at + "/texts/" + pointerEscape(name)
+		i := slices.IndexFunc(ps, func(p Purpose) bool { return p.Name == name })
+		if i < 0 {
 			return Notice{}, presage.Invalid(at, -1, "%q is not a declared purpose", name)
 		}
+		bases[name] = ps[i].Basis
 		text := strings.TrimSpace(in.Texts[name])
 		if text == "" || !utf8.ValidString(text) || utf8.RuneCountInString(text) > MaxText {
 			return Notice{}, presage.Invalid(at, -1, "the text of a purpose must be 1 to %d characters", MaxText)
 		}
 		texts[name] = text
 	}
-	return Notice{OrgID: orgID, Language: lang, Title: title, Texts: texts}, nil
+	return Notice{OrgID: orgID, Language: lang, Title: title, Texts: texts, Bases: bases}, nil
 }
 
 // Notices returns every notice version of the caller, newest first (scope read).

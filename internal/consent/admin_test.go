@@ -21,7 +21,7 @@ func TestAuthorization(t *testing.T) {
 	}{
 		{"Purposes", presage.ScopeRead, func(ctx context.Context) error { _, err := e.svc.Purposes(ctx); return err }},
 		{"SetPurposes", presage.ScopeAdmin, func(ctx context.Context) error {
-			_, err := e.svc.SetPurposes(ctx, []PurposeInput{{Name: "chat", Basis: BasisConsent, Description: "Chat."}})
+			_, err := e.svc.SetPurposes(ctx, PurposesInput{Purposes: []PurposeInput{{Name: "chat", Basis: BasisConsent, Description: "Chat."}}})
 			return err
 		}},
 		{"Settings", presage.ScopeRead, func(ctx context.Context) error { _, err := e.svc.Settings(ctx); return err }},
@@ -64,7 +64,7 @@ func TestAuthorization(t *testing.T) {
 func TestEnsureDefaults(t *testing.T) {
 	e := newEnv(t)
 	admin := as(presage.ScopeAdmin, presage.ScopeRead)
-	if _, err := e.svc.SetPurposes(admin, []PurposeInput{{Name: PurposeSupport, Basis: BasisLegitimateInterest, Description: "Help."}}); err != nil {
+	if _, err := e.svc.SetPurposes(admin, PurposesInput{Purposes: []PurposeInput{{Name: PurposeSupport, Basis: BasisLegitimateInterest, Description: "Help."}}}); err != nil {
 		t.Fatal(err)
 	}
 	days := 180
@@ -86,14 +86,20 @@ func TestEnsureDefaults(t *testing.T) {
 	if set.TTL != 180*24*time.Hour || strings.Join(set.GPCObjects, ",") != "sales,marketing" || set.HonourDNT || set.EraseOnWithdrawal {
 		t.Errorf("settings = %+v", set)
 	}
+	// Version 1 is the default notice; moving support to legitimate
+	// interest published version 2 with the default text for that basis.
 	ns, _ := e.svc.Notices(admin)
-	if len(ns) != 1 || ns[0].Version != 1 || ns[0].Language != "en" || len(ns[0].Texts) != 4 || ns[0].SHA256 != NoticeHash(ns[0]) {
+	if len(ns) != 2 || ns[1].Version != 1 || ns[0].Language != "en" || len(ns[0].Texts) != 4 || ns[0].SHA256 != NoticeHash(ns[0]) {
 		t.Fatalf("notices = %+v", ns)
 	}
-	for p, text := range ns[0].Texts {
-		if !strings.Contains(text, "withdraw your consent at any time, as easily as you gave it") {
+	for p, text := range ns[1].Texts {
+		if !strings.Contains(text, "withdraw your consent at any time, as easily as you gave it") || ns[1].BasisOf(p) != BasisConsent {
 			t.Errorf("the default text of %s does not say consent can be withdrawn as easily", p)
 		}
+	}
+	if text := ns[0].Texts[PurposeSupport]; !strings.Contains(text, "legitimate interest") || !strings.Contains(text, "right to object") ||
+		ns[0].BasisOf(PurposeSupport) != BasisLegitimateInterest {
+		t.Errorf("support on legitimate interest is described as %q (%s)", text, ns[0].BasisOf(PurposeSupport))
 	}
 }
 
@@ -193,7 +199,7 @@ func TestSetPurposesValidation(t *testing.T) {
 		{"valid", with(func(p *PurposeInput) { p.Name = "chat_2"; p.Basis = BasisPublicTask }), "<nil>"},
 	}
 	for _, tt := range tests {
-		_, err := e.svc.SetPurposes(as(presage.ScopeAdmin), tt.in)
+		_, err := e.svc.SetPurposes(as(presage.ScopeAdmin), PurposesInput{Purposes: tt.in})
 		if got := field(err); got != tt.want {
 			t.Errorf("%s: field %s, want %s (%v)", tt.name, got, tt.want, err)
 		}
@@ -354,7 +360,7 @@ func TestPolicyCacheTTL(t *testing.T) {
 		t.Error("the policy was not reloaded after its TTL")
 	}
 	// This node's own change applies at once.
-	if _, err := e.svc.SetPurposes(as(presage.ScopeAdmin), []PurposeInput{{Name: PurposeAnalytics, Basis: BasisConsent, Description: "x"}}); err != nil {
+	if _, err := e.svc.SetPurposes(as(presage.ScopeAdmin), PurposesInput{Purposes: []PurposeInput{{Name: PurposeAnalytics, Basis: BasisConsent, Description: "x"}}}); err != nil {
 		t.Fatal(err)
 	}
 	if ok, _ := e.svc.TrackingAllowed(bg, testOrg, visitorA); ok {

@@ -18,12 +18,14 @@ import (
 // DecisionInput is one decision of a visitor.
 type DecisionInput struct {
 	VisitorID string
-	Action    Action // grant, deny or withdraw
+	Action    Action // grant, deny, withdraw or object
 	// Purposes are the purposes decided on; withdraw without purposes
-	// withdraws every purpose currently granted.
+	// withdraws every purpose currently granted and objects to the rest
+	// (see Decide).
 	Purposes []string
 	// NoticeVersion is the notice the visitor saw: required for grant and
-	// deny, optional for withdraw.
+	// deny, optional for withdraw and object (stopping processing never
+	// waits for a notice), recorded when given.
 	NoticeVersion int
 	Method        Method
 	IPPrefix      string // truncated by the caller: at most /24 (IPv4) or /48 (IPv6)
@@ -47,14 +49,20 @@ var visitorMethods = []Method{MethodBanner, MethodPreferences, MethodCMP, Method
 // key and checked the Origin) and returns the record and the visitor's
 // states after it, by purpose. Method defaults to banner.
 //
-// grant → Granted, deny → Denied (Objected for a purpose whose basis is not
+// grant → Granted (on a purpose not based on consent it lifts an
+// objection), deny → Denied (Objected for a purpose whose basis is not
 // consent: refusing legitimate-interest processing is an objection under
-// Article 21 and does not expire), withdraw → Withdrawn; purposes not named
-// keep their state. Granted and Denied stand for the organization's TTL.
-// With a GPC signal (or DNT when honoured), the organization's GPC purposes
-// are recorded as Objected in the same record whatever the visitor clicked,
-// and the artefact keeps the signals under "signals". When a withdraw finds
-// nothing granted, nothing is recorded and the Record is zero.
+// Article 21 and does not expire), withdraw → Withdrawn, object → Objected;
+// purposes not named keep their state. withdraw without purposes withdraws
+// every purpose granted and objects to every purpose open to objection (see
+// Basis.Objectable): the visitor asked to stop everything. object without
+// purposes objects to every purpose open to objection. Withdrawing a
+// purpose open to objection records Objected. Granted and Denied stand for
+// the organization's TTL. With a GPC signal (or DNT when honoured), the
+// organization's GPC purposes are recorded as Objected in the same record
+// whatever the visitor clicked, and the artefact keeps the signals under
+// "signals". When a withdraw or object changes nothing, nothing is recorded
+// and the Record is zero.
 func (s *Service) Decide(ctx context.Context, in DecisionInput) (Record, []State, error) {
 	org, err := presage.AuthorizeSite(ctx)
 	if err != nil {
@@ -111,9 +119,9 @@ func (s *Service) record(ctx context.Context, orgID string, in DecisionInput) (R
 		return Record{}, nil, presage.Invalid("/visitorId", -1, "visitorId must be 8 to 64 characters of A-Z, a-z, 0-9, _ and -")
 	}
 	switch in.Action {
-	case ActionGrant, ActionDeny, ActionWithdraw:
+	case ActionGrant, ActionDeny, ActionWithdraw, ActionObject:
 	default:
-		return Record{}, nil, presage.Invalid("/action", -1, "action must be grant, deny or withdraw")
+		return Record{}, nil, presage.Invalid("/action", -1, "action must be grant, deny, withdraw or object")
 	}
 	ipPrefix, err := checkIPPrefix(in.IPPrefix)
 	if err != nil {
@@ -129,18 +137,23 @@ func (s *Service) record(ctx context.Context, orgID string, in DecisionInput) (R
 	}
 	var purposes []string
 	for i, name := range in.Purposes {
-		if _, ok := pol.purposes[name]; !ok {
+		p, ok := pol.purposes[name]
+		if !ok {
 			return Record{}, nil, presage.Invalid("/purposes/"+strconv.Itoa(i), -1, "%q is not a declared purpose", name)
+		}
+		if in.Action == ActionObject && !p.Basis.Objectable() {
+			return Record{}, nil, presage.Invalid("/purposes/"+strconv.Itoa(i), -1, "%q rests on %s, which is not open to objection (Article 21 covers legitimate_interest and public_task)%s", name, p.Basis, withdrawHintFor(p.Basis))
 		}
 		if !slices.Contains(purposes, name) {
 			purposes = append(purposes, name)
 		}
 	}
-	if len(purposes) == 0 && in.Action != ActionWithdraw {
+	stopping := in.Action == ActionWithdraw || in.Action == ActionObject
+	if len(purposes) == 0 && !stopping {
 		return Record{}, nil, presage.Invalid("/purposes", -1, "name at least one purpose to %s", in.Action)
 	}
 	var notice Notice
-	if in.NoticeVersion != 0 || in.Action != ActionWithdraw {
+	if in.NoticeVersion != 0 || !stopping {
 		if in.NoticeVersion < 1 {
 			return Record{}, nil, presage.Invalid("/notice", -1, "notice must be the version of the notice shown to the visitor")
 		}
@@ -154,10 +167,13 @@ func (s *Service) record(ctx context.Context, orgID string, in DecisionInput) (R
 	}
 	if in.Action == ActionGrant {
 		// Consent must be informed: the notice the visitor saw has to describe
-		// every purpose granted.
+		// every purpose granted, for the basis the purpose rests on.
 		for i, name := range in.Purposes {
 			if _, ok := notice.Texts[name]; !ok {
 				return Record{}, nil, presage.Invalid("/purposes/"+strconv.Itoa(i), -1, "notice %d does not describe %q: publish a notice that does", notice.Version, name)
+			}
+			if b := pol.purposes[name].Basis; notice.BasisOf(name) != b {
+				return Record{}, nil, presage.Invalid("/purposes/"+strconv.Itoa(i), -1, "notice %d describes %q for %s, but it rests on %s now: show the newest notice", notice.Version, name, notice.BasisOf(name), b)
 			}
 		}
 	}
@@ -199,9 +215,23 @@ func (s *Service) record(ctx context.Context, orgID string, in DecisionInput) (R
 						ds[st.Purpose] = Withdrawn
 					}
 				}
+				for _, p := range pol.objectable(current) {
+					ds[p] = Objected
+				}
 			}
 			for _, p := range purposes {
 				ds[p] = Withdrawn
+				if pol.purposes[p].Basis.Objectable() {
+					ds[p] = Objected
+				}
+			}
+		case ActionObject:
+			targets := purposes
+			if len(targets) == 0 {
+				targets = pol.objectable(current)
+			}
+			for _, p := range targets {
+				ds[p] = Objected
 			}
 		}
 		if objected {
@@ -215,6 +245,15 @@ func (s *Service) record(ctx context.Context, orgID string, in DecisionInput) (R
 		return Record{}, states, nil
 	}
 	return rec, states, err
+}
+
+// withdrawHintFor says what a visitor can do instead of objecting to
+// processing on basis.
+func withdrawHintFor(basis Basis) string {
+	if basis == BasisConsent {
+		return ": withdraw consent instead"
+	}
+	return ""
 }
 
 // Signal records once per visitor that a request carried GPC (or DNT, when

@@ -68,7 +68,7 @@ func TestDecideValidation(t *testing.T) {
 func TestDecideGrantNeedsInformingNotice(t *testing.T) {
 	e := newEnv(t)
 	admin := as(presage.ScopeAdmin)
-	if _, err := e.svc.SetPurposes(admin, []PurposeInput{{Name: "newsletter", Basis: BasisConsent, Description: "Our newsletter."}}); err != nil {
+	if _, err := e.svc.SetPurposes(admin, PurposesInput{Purposes: []PurposeInput{{Name: "newsletter", Basis: BasisConsent, Description: "Our newsletter."}}}); err != nil {
 		t.Fatal(err)
 	}
 	in := DecisionInput{VisitorID: visitorA, Action: ActionGrant, NoticeVersion: 1, Purposes: []string{"analytics", "newsletter"}}
@@ -207,7 +207,7 @@ func TestGPCOverridesAccept(t *testing.T) {
 
 func TestDenyOfNonConsentPurposeIsObjection(t *testing.T) {
 	e := newEnv(t)
-	if _, err := e.svc.SetPurposes(as(presage.ScopeAdmin), []PurposeInput{{Name: "support", Basis: BasisLegitimateInterest, Description: "Help."}}); err != nil {
+	if _, err := e.svc.SetPurposes(as(presage.ScopeAdmin), PurposesInput{Purposes: []PurposeInput{{Name: "support", Basis: BasisLegitimateInterest, Description: "Help."}}}); err != nil {
 		t.Fatal(err)
 	}
 	if ok, _ := e.svc.EngagementAllowed(bg, testOrg, visitorA, "support"); !ok {

@@ -11,27 +11,34 @@ func TestGates(t *testing.T) {
 	type step func(e *env)
 	grant := func(p string) step {
 		return func(e *env) {
-			e.decide(t, DecisionInput{VisitorID: visitorA, Action: ActionGrant, NoticeVersion: 1, Purposes: []string{p}})
+			e.decide(t, DecisionInput{VisitorID: visitorA, Action: ActionGrant, NoticeVersion: e.latest(t), Purposes: []string{p}})
 		}
 	}
 	deny := func(p string) step {
 		return func(e *env) {
-			e.decide(t, DecisionInput{VisitorID: visitorA, Action: ActionDeny, NoticeVersion: 1, Purposes: []string{p}})
+			e.decide(t, DecisionInput{VisitorID: visitorA, Action: ActionDeny, NoticeVersion: e.latest(t), Purposes: []string{p}})
 		}
+	}
+	named := func(p string) []string {
+		if p == "" {
+			return nil // every purpose
+		}
+		return []string{p}
 	}
 	withdraw := func(p string) step {
 		return func(e *env) {
-			e.decide(t, DecisionInput{VisitorID: visitorA, Action: ActionWithdraw, Purposes: []string{p}})
+			e.decide(t, DecisionInput{VisitorID: visitorA, Action: ActionWithdraw, Purposes: named(p)})
+		}
+	}
+	object := func(p string) step {
+		return func(e *env) {
+			e.decide(t, DecisionInput{VisitorID: visitorA, Action: ActionObject, Purposes: named(p)})
 		}
 	}
 	gpc := func(e *env) { _ = e.svc.Signal(bg, e.org, visitorA, presage.PrivacySignals{GPC: true}, "", "") }
 	later := func(e *env) { e.clock.Advance(DefaultTTL) }
 	basis := func(p string, b Basis) step {
-		return func(e *env) {
-			if _, err := e.svc.SetPurposes(as(presage.ScopeAdmin), []PurposeInput{{Name: p, Basis: b, Description: "x"}}); err != nil {
-				t.Fatal(err)
-			}
-		}
+		return func(e *env) { e.setBasis(t, p, b) }
 	}
 	tests := []struct {
 		name    string
@@ -64,6 +71,12 @@ func TestGates(t *testing.T) {
 		{"legal obligation", "support", []step{basis("support", BasisLegalObligation)}, true},
 		{"vital interests", "support", []step{basis("support", BasisVitalInterests)}, true},
 		{"public task: objected", "support", []step{basis("support", BasisPublicTask), deny("support")}, false},
+		{"legitimate interest: object", "analytics", []step{basis("analytics", BasisLegitimateInterest), object("analytics")}, false},
+		{"legitimate interest: object to everything", "analytics", []step{basis("analytics", BasisLegitimateInterest), object("")}, false},
+		{"legitimate interest: withdraw everything", "analytics", []step{basis("analytics", BasisLegitimateInterest), withdraw("")}, false},
+		{"legitimate interest: objection lifted by a grant", "analytics", []step{basis("analytics", BasisLegitimateInterest), object("analytics"), grant("analytics")}, true},
+		{"legitimate interest: objection does not expire", "analytics", []step{basis("analytics", BasisLegitimateInterest), object("analytics"), later}, false},
+		{"public task: object", "support", []step{basis("support", BasisPublicTask), object("support")}, false},
 	}
 	for _, tt := range tests {
 		e := newEnv(t)

@@ -89,7 +89,9 @@ func HashRecord(r Record) string {
 }
 
 // CanonicalNotice returns the canonical JSON of a notice:
-// {"orgId","version","language","title","texts":{purpose: text, …sorted}}.
+// {"orgId","version","language","title","texts":{purpose: text, …sorted},"bases":{purpose: basis, …sorted}}.
+// "bases" is left out when the notice records none (notices stored before
+// bases were recorded keep the hash they were given).
 func CanonicalNotice(n Notice) []byte {
 	var b bytes.Buffer
 	b.WriteString(`{"orgId":`)
@@ -109,7 +111,20 @@ func CanonicalNotice(n Notice) []byte {
 		b.WriteByte(':')
 		writeString(&b, n.Texts[p])
 	}
-	b.WriteString(`}}`)
+	b.WriteByte('}')
+	if len(n.Bases) > 0 {
+		b.WriteString(`,"bases":{`)
+		for i, p := range sortedKeys(n.Bases) {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			writeString(&b, p)
+			b.WriteByte(':')
+			writeString(&b, string(n.Bases[p]))
+		}
+		b.WriteByte('}')
+	}
+	b.WriteByte('}')
 	return b.Bytes()
 }
 

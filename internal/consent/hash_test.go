@@ -40,11 +40,21 @@ func goldenNotice() Notice {
 		Texts: map[string]string{"sales": "Ventes : …", "analytics": "Mesure d'audience : …"}, SHA256: "ignored"}
 }
 
+// goldenBasedNotice is goldenNotice recording the basis of each text.
+func goldenBasedNotice() Notice {
+	n := goldenNotice()
+	n.Bases = map[string]Basis{"sales": BasisConsent, "analytics": BasisLegitimateInterest}
+	return n
+}
+
 type golden struct {
 	RecordCanonical string `json:"recordCanonical"`
 	RecordHash      string `json:"recordHash"`
 	NoticeCanonical string `json:"noticeCanonical"`
 	NoticeHash      string `json:"noticeHash"`
+	// Notices that record bases; a notice without them hashes as before.
+	BasedNoticeCanonical string `json:"basedNoticeCanonical"`
+	BasedNoticeHash      string `json:"basedNoticeHash"`
 }
 
 func TestHashGolden(t *testing.T) {
@@ -53,6 +63,9 @@ func TestHashGolden(t *testing.T) {
 		RecordHash:      HashRecord(goldenRecord()),
 		NoticeCanonical: string(CanonicalNotice(goldenNotice())),
 		NoticeHash:      NoticeHash(goldenNotice()),
+
+		BasedNoticeCanonical: string(CanonicalNotice(goldenBasedNotice())),
+		BasedNoticeHash:      NoticeHash(goldenBasedNotice()),
 	}
 	path := filepath.Join("testdata", "hash_golden.json")
 	if *update {

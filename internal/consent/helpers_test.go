@@ -3,6 +3,7 @@ package consent
 import (
 	"context"
 	"errors"
+	"maps"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -97,3 +98,30 @@ func grantAll(visitor string) DecisionInput {
 
 // site returns a context carrying the authenticated site of testOrg.
 func (e *env) site() context.Context { return presage.WithSite(bg, e.org) }
+
+// latest returns the newest notice version of testOrg.
+func (e *env) latest(t *testing.T) int {
+	t.Helper()
+	v, err := e.svc.latestNotice(bg, testOrg)
+	if err != nil || v == 0 {
+		t.Fatalf("latest notice: %d, %v", v, err)
+	}
+	return v
+}
+
+// setBasis moves purpose to basis, publishing with it the newest notice
+// with a text for purpose written for that basis.
+func (e *env) setBasis(t *testing.T, purpose string, basis Basis) {
+	t.Helper()
+	n, err := e.store.GetNotice(bg, testOrg, e.latest(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := maps.Clone(n.Texts)
+	texts[purpose] = "We process this on " + string(basis) + "."
+	in := PurposesInput{Purposes: []PurposeInput{{Name: purpose, Basis: basis, Description: "x"}},
+		Notices: []NoticeInput{{Language: n.Language, Title: n.Title, Texts: texts}}}
+	if _, err := e.svc.SetPurposes(as(presage.ScopeAdmin), in); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -62,9 +62,30 @@ type Notice struct {
 	Title    string
 	// Texts holds the plain-language text per purpose.
 	Texts map[string]string
+	// Bases is the lawful basis each text was written for, the purpose's
+	// basis when the notice was published. A text stands only while its
+	// purpose keeps that basis. Nil for notices stored before bases were
+	// recorded: their texts were written for consent (see BasisOf).
+	Bases map[string]Basis
 	// SHA256 is the hex SHA-256 of the notice's canonical JSON (see Hash).
 	SHA256    string
 	CreatedAt time.Time
+}
+
+// BasisOf returns the basis n's text for purpose was written for.
+func (n Notice) BasisOf(purpose string) Basis {
+	if b, ok := n.Bases[purpose]; ok {
+		return b
+	}
+	return BasisConsent
+}
+
+// Objectable reports whether a data subject may object to processing on b:
+// Article 21(1) gives that right against legitimate interest and public
+// task, not against consent (which is withdrawn) or contract, legal
+// obligation and vital interests.
+func (b Basis) Objectable() bool {
+	return b == BasisLegitimateInterest || b == BasisPublicTask
 }
 
 // Decision is the state of one purpose for one subject.
@@ -87,6 +108,9 @@ const (
 	ActionWithdraw Action = "withdraw"
 	ActionExpire   Action = "expire"
 	ActionSignal   Action = "signal"
+	// ActionObject records an objection (Article 21) to processing on
+	// legitimate interest or public task; its decisions are Objected.
+	ActionObject Action = "object"
 )
 
 // Method is how a decision was collected.

@@ -100,6 +100,22 @@ func (p policy) gpcPurposes() []string {
 	return out
 }
 
+// objectable returns the purposes open to objection (Basis.Objectable) that
+// current does not show as Objected yet, sorted.
+func (p policy) objectable(current []State) []string {
+	var out []string
+	for _, name := range p.names() {
+		if !p.purposes[name].Basis.Objectable() {
+			continue
+		}
+		if slices.ContainsFunc(current, func(st State) bool { return st.Purpose == name && st.Decision == Objected }) {
+			continue
+		}
+		out = append(out, name)
+	}
+	return out
+}
+
 // signalled reports whether sig objects under the organization's settings.
 func (p policy) signalled(sig presage.PrivacySignals) bool {
 	return sig.GPC || sig.DNT && p.settings.HonourDNT

@@ -15,7 +15,8 @@ type VisitorView struct {
 	// decision: the banner should be shown.
 	NeedsDecision bool
 	// Notice is the newest notice in the visitor's language (nil when the
-	// organization has none).
+	// organization has none), with only the texts written for the basis
+	// their purpose rests on now.
 	Notice *Notice
 }
 
@@ -55,7 +56,11 @@ func (s *Service) View(ctx context.Context, visitorID, language string) (Visitor
 		}
 	}
 	now := s.now()
-	v := VisitorView{Purposes: []PurposeView{}, Notice: pickNotice(ns, language)}
+	v := VisitorView{Purposes: []PurposeView{}}
+	if n := pickNotice(ns, language); n != nil {
+		described := describedTexts(*n, pol.purposes)
+		v.Notice = &described
+	}
 	for _, name := range pol.names() {
 		p := pol.purposes[name]
 		pv := PurposeView{Name: p.Name, Basis: p.Basis, Description: p.Description}

@@ -25,6 +25,17 @@ func writePurposes(w http.ResponseWriter, ps []consent.Purpose) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// noticeBody is a notice as an administrator writes it.
+type noticeBody struct {
+	Language string            `json:"language"`
+	Title    string            `json:"title"`
+	Texts    map[string]string `json:"texts"`
+}
+
+func (n noticeBody) input() consent.NoticeInput {
+	return consent.NoticeInput{Language: n.Language, Title: n.Title, Texts: n.Texts}
+}
+
 func (s *Server) putPurposes(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Purposes []struct {
@@ -32,21 +43,38 @@ func (s *Server) putPurposes(w http.ResponseWriter, r *http.Request) {
 			Basis       consent.Basis `json:"basis"`
 			Description string        `json:"description"`
 		} `json:"purposes"`
+		// Notices are published with the change: a basis change needs one
+		// for every language whose text was written for the old basis,
+		// unless that text is Presage's default.
+		Notices []noticeBody `json:"notices"`
 	}
 	if err := decodeJSON(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	var ps []consent.PurposeInput
+	var change consent.PurposesInput
 	for _, p := range in.Purposes {
-		ps = append(ps, consent.PurposeInput{Name: p.Name, Basis: p.Basis, Description: p.Description})
+		change.Purposes = append(change.Purposes, consent.PurposeInput{Name: p.Name, Basis: p.Basis, Description: p.Description})
 	}
-	out, err := s.Consents.SetPurposes(r.Context(), ps)
+	for _, n := range in.Notices {
+		change.Notices = append(change.Notices, n.input())
+	}
+	out, err := s.Consents.SetPurposes(r.Context(), change)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writePurposes(w, out)
+	view := struct {
+		listView[purposeView]
+		Published []noticeView `json:"published"`
+	}{listView[purposeView]{Data: make([]purposeView, 0, len(out.Purposes))}, make([]noticeView, 0, len(out.Published))}
+	for _, p := range out.Purposes {
+		view.Data = append(view.Data, purposeOf(p))
+	}
+	for _, n := range out.Published {
+		view.Published = append(view.Published, noticeOf(n))
+	}
+	writeJSON(w, http.StatusOK, view)
 }
 
 func (s *Server) getConsentSettings(w http.ResponseWriter, r *http.Request) {
@@ -106,16 +134,12 @@ func (s *Server) getNotice(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) publishNotice(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Language string            `json:"language"`
-		Title    string            `json:"title"`
-		Texts    map[string]string `json:"texts"`
-	}
+	var in noticeBody
 	if err := decodeJSON(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	n, err := s.Consents.PublishNotice(r.Context(), consent.NoticeInput{Language: in.Language, Title: in.Title, Texts: in.Texts})
+	n, err := s.Consents.PublishNotice(r.Context(), in.input())
 	if err != nil {
 		s.writeError(w, r, err)
 		return

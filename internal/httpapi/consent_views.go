@@ -36,16 +36,22 @@ func purposeOf(p consent.Purpose) purposeView {
 }
 
 type noticeView struct {
-	Version   int               `json:"version"`
-	Language  string            `json:"language"`
-	Title     string            `json:"title"`
-	Texts     map[string]string `json:"texts"`
-	SHA256    string            `json:"sha256"`
-	CreatedAt apiTime           `json:"createdAt"`
+	Version  int               `json:"version"`
+	Language string            `json:"language"`
+	Title    string            `json:"title"`
+	Texts    map[string]string `json:"texts"`
+	// Bases is the lawful basis each text was written for.
+	Bases     map[string]consent.Basis `json:"bases"`
+	SHA256    string                   `json:"sha256"`
+	CreatedAt apiTime                  `json:"createdAt"`
 }
 
 func noticeOf(n consent.Notice) noticeView {
-	return noticeView{Version: n.Version, Language: n.Language, Title: n.Title, Texts: n.Texts, SHA256: n.SHA256,
+	bases := map[string]consent.Basis{}
+	for name := range n.Texts {
+		bases[name] = n.BasisOf(name)
+	}
+	return noticeView{Version: n.Version, Language: n.Language, Title: n.Title, Texts: n.Texts, Bases: bases, SHA256: n.SHA256,
 		CreatedAt: apiTime(n.CreatedAt)}
 }
 

@@ -92,7 +92,7 @@ func (db *DB) PutSettings(ctx context.Context, s consent.Settings) error {
 	return nil
 }
 
-const noticeColumns = `org_id, version, language, title, texts, sha256, created_at`
+const noticeColumns = `org_id, version, language, title, texts, bases, sha256, created_at`
 
 // CreateNotice inserts n; the primary key (org_id, version) refuses a
 // version that exists, also one another node inserted.
@@ -104,8 +104,12 @@ func (db *DB) CreateNotice(ctx context.Context, n consent.Notice) error {
 	if err != nil {
 		return fmt.Errorf("create notice: %w", err)
 	}
-	_, err = db.pool.exec(ctx, `INSERT INTO consent_notices (`+noticeColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		n.OrgID, n.Version, n.Language, n.Title, texts, n.SHA256, presage.StoredTime(n.CreatedAt))
+	bases, err := consentplan.EncodeBases(n.Bases)
+	if err != nil {
+		return fmt.Errorf("create notice: %w", err)
+	}
+	_, err = db.pool.exec(ctx, `INSERT INTO consent_notices (`+noticeColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		n.OrgID, n.Version, n.Language, n.Title, texts, bases, n.SHA256, presage.StoredTime(n.CreatedAt))
 	if isUnique(err) {
 		err = conflict(fmt.Sprintf("notice version %d exists", n.Version), err)
 	}
@@ -138,12 +142,15 @@ func (db *DB) ListNotices(ctx context.Context, orgID string) ([]consent.Notice, 
 
 func scanNotice(row pgx.Row) (consent.Notice, error) {
 	var n consent.Notice
-	var texts string
-	if err := row.Scan(&n.OrgID, &n.Version, &n.Language, &n.Title, &texts, &n.SHA256, &n.CreatedAt); err != nil {
+	var texts, bases string
+	if err := row.Scan(&n.OrgID, &n.Version, &n.Language, &n.Title, &texts, &bases, &n.SHA256, &n.CreatedAt); err != nil {
 		return consent.Notice{}, err
 	}
 	if err := json.Unmarshal([]byte(texts), &n.Texts); err != nil {
 		return consent.Notice{}, fmt.Errorf("decode notice texts: %w", err)
+	}
+	if err := consentplan.DecodeBases(bases, &n); err != nil {
+		return consent.Notice{}, err
 	}
 	n.CreatedAt = n.CreatedAt.UTC()
 	return n, nil

@@ -89,7 +89,7 @@ func (db *DB) PutSettings(ctx context.Context, s consent.Settings) error {
 	return nil
 }
 
-const noticeColumns = `org_id, version, language, title, texts, sha256, created_at`
+const noticeColumns = `org_id, version, language, title, texts, bases, sha256, created_at`
 
 // CreateNotice inserts n; the primary key (org_id, version) refuses a
 // version that exists.
@@ -101,8 +101,12 @@ func (db *DB) CreateNotice(ctx context.Context, n consent.Notice) error {
 	if err != nil {
 		return fmt.Errorf("create notice: %w", err)
 	}
-	_, err = db.write.ExecContext(ctx, `INSERT INTO consent_notices (`+noticeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		n.OrgID, n.Version, n.Language, n.Title, texts, n.SHA256, unixMilli(n.CreatedAt))
+	bases, err := consentplan.EncodeBases(n.Bases)
+	if err != nil {
+		return fmt.Errorf("create notice: %w", err)
+	}
+	_, err = db.write.ExecContext(ctx, `INSERT INTO consent_notices (`+noticeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		n.OrgID, n.Version, n.Language, n.Title, texts, bases, n.SHA256, unixMilli(n.CreatedAt))
 	if isUnique(err) {
 		err = conflict(fmt.Sprintf("notice version %d exists", n.Version), err)
 	}
@@ -135,13 +139,16 @@ func (db *DB) ListNotices(ctx context.Context, orgID string) ([]consent.Notice, 
 
 func scanNotice(s scanner) (consent.Notice, error) {
 	var n consent.Notice
-	var texts string
+	var texts, bases string
 	var created int64
-	if err := s.Scan(&n.OrgID, &n.Version, &n.Language, &n.Title, &texts, &n.SHA256, &created); err != nil {
+	if err := s.Scan(&n.OrgID, &n.Version, &n.Language, &n.Title, &texts, &bases, &n.SHA256, &created); err != nil {
 		return consent.Notice{}, err
 	}
 	if err := json.Unmarshal([]byte(texts), &n.Texts); err != nil {
 		return consent.Notice{}, fmt.Errorf("decode notice texts: %w", err)
+	}
+	if err := consentplan.DecodeBases(bases, &n); err != nil {
+		return consent.Notice{}, err
 	}
 	n.CreatedAt = fromMS(created)
 	return n, nil

@@ -3,6 +3,8 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"github.com/presage-dev/presage/internal/store/internal/migration"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,7 +27,7 @@ func TestMigrateTwice(t *testing.T) {
 		if err := db.Migrate(ctx); err != nil {
 			t.Fatalf("migrate again: %v", err)
 		}
-		if v, err := db.SchemaVersion(ctx); err != nil || v != 3 {
+		if v, err := db.SchemaVersion(ctx); err != nil || v != latestMigration(t) {
 			t.Fatalf("schema version %d, %v", v, err)
 		}
 		db.Close()
@@ -55,4 +57,14 @@ func TestMigrateRefusesNewerSchema(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "newer") {
 		t.Fatalf("migrate on a newer schema: %v", err)
 	}
+}
+
+// latestMigration is the version of the newest embedded migration.
+func latestMigration(t *testing.T) int {
+	t.Helper()
+	all, err := migration.Load(os.DirFS("."), "migrations")
+	if err != nil || len(all) == 0 {
+		t.Fatalf("load migrations: %d, %v", len(all), err)
+	}
+	return all[len(all)-1].Version
 }

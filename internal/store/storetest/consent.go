@@ -141,6 +141,9 @@ func testNotices(t *testing.T, open Opener) {
 		n := consent.Notice{OrgID: org, Version: i + 1, Language: lang, Title: "Your privacy " + lang,
 			Texts:     map[string]string{"analytics": "We measure " + lang, "marketing": "Offers \"quoted\" ✓"},
 			CreatedAt: base.Add(time.Duration(i) * time.Minute)}
+		if i > 0 { // the first one stands for a notice stored before texts recorded their basis
+			n.Bases = map[string]consent.Basis{"analytics": consent.BasisLegitimateInterest, "marketing": consent.BasisConsent}
+		}
 		n.SHA256 = noticeHash(n)
 		if err := f.e.CreateNotice(f.ctx, n); err != nil {
 			t.Fatalf("create notice: %v", err)
@@ -359,7 +362,7 @@ func (f *fixture) notice(orgID string, version int) consent.Notice {
 func sameNotice(t *testing.T, got, want consent.Notice) {
 	t.Helper()
 	if got.OrgID != want.OrgID || got.Version != want.Version || got.Language != want.Language || got.Title != want.Title ||
-		!maps.Equal(got.Texts, want.Texts) || got.SHA256 != want.SHA256 || !got.CreatedAt.Equal(presage.StoredTime(want.CreatedAt)) ||
+		!maps.Equal(got.Texts, want.Texts) || !maps.Equal(got.Bases, want.Bases) || (got.Bases == nil) != (want.Bases == nil) || got.SHA256 != want.SHA256 || !got.CreatedAt.Equal(presage.StoredTime(want.CreatedAt)) ||
 		got.CreatedAt.Location() != time.UTC {
 		t.Fatalf("notice = %+v, want %+v", got, want)
 	}

@@ -2,6 +2,7 @@ package consentplan
 
 import (
 	"crypto/ed25519"
+	"encoding/json"
 	"fmt"
 
 	"github.com/presage-dev/presage/internal/consent"
@@ -19,6 +20,31 @@ func CheckNotice(n consent.Notice) error {
 func CheckSigningKey(k consent.SigningKey) error {
 	if k.OrgID == "" || k.KID == "" || len(k.Private) != ed25519.PrivateKeySize {
 		return fmt.Errorf("malformed signing key %q of organization %q", k.KID, k.OrgID)
+	}
+	return nil
+}
+
+// EncodeBases returns a notice's bases as the JSON text of its bases column
+// ("{}" for a notice without any).
+func EncodeBases(bases map[string]consent.Basis) (string, error) {
+	if len(bases) == 0 {
+		return "{}", nil
+	}
+	b, err := json.Marshal(bases)
+	if err != nil {
+		return "", fmt.Errorf("encode notice bases: %w", err)
+	}
+	return string(b), nil
+}
+
+// DecodeBases reads a bases column into n.Bases (nil for "{}").
+func DecodeBases(text string, n *consent.Notice) error {
+	var bases map[string]consent.Basis
+	if err := json.Unmarshal([]byte(text), &bases); err != nil {
+		return fmt.Errorf("decode notice bases: %w", err)
+	}
+	if len(bases) > 0 {
+		n.Bases = bases
 	}
 	return nil
 }
