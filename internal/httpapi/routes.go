@@ -28,6 +28,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 
 	if s.Tracker != nil {
 		mux.Handle("GET /sdk.js", s.Tracker)
+		mux.Handle("GET /sdk/{chunk}", s.Tracker) // plugin chunks the core loads
 	}
 	if s.Demo != nil {
 		mux.Handle("GET /demo/", http.StripPrefix("/demo", s.Demo))

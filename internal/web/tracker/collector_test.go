@@ -72,6 +72,7 @@ func newCollector(t testing.TB) *fakeCollector {
 	c := &fakeCollector{t: t, status: 200, states: map[string]map[string]string{}}
 	mux := http.NewServeMux()
 	mux.Handle("GET /sdk.js", Handler(b))
+	mux.Handle("GET /sdk/{chunk}", Handler(b))
 	mux.HandleFunc("POST /v1/events", c.events)
 	mux.HandleFunc("GET /v1/consent", c.consentInfo)
 	mux.HandleFunc("POST /v1/consent", c.consentPost)

@@ -1,4 +1,6 @@
-// Package tracker builds and serves the browser tracker, /sdk.js.
+// Package tracker builds and serves the browser tracker: the core, /sdk.js,
+// and a chunk per plugin under /sdk/, loaded by the core when a page asks
+// for the plugin (ac('load', …), ac('forms:track', …), the consent banner).
 //
 // The tracker's TypeScript sources are embedded in the binary and bundled
 // with esbuild's Go API when the server starts, so building Presage needs no
@@ -16,32 +18,102 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/evanw/esbuild/pkg/api"
 )
 
-//go:embed src/*.ts
+//go:embed src/*.ts src/plugins/*.ts
 var sources embed.FS
 
-// Bundle is the built tracker.
-type Bundle struct {
+// Asset is one built script.
+type Asset struct {
 	JS   []byte // minified JavaScript
 	Gzip []byte // JS, gzip-compressed at the best ratio
 	ETag string // strong entity tag of JS, quoted
 }
 
+// Bundle is the built tracker: the core and its plugin chunks by name.
+type Bundle struct {
+	Asset
+	Chunks map[string]Asset
+	// Version names this build (a hash of every script). The core asks for
+	// chunks with ?v=Version, so a cached core never runs a chunk of
+	// another build for longer than its own cache lifetime.
+	Version string
+}
+
 const namespace = "presage-tracker"
 
-// Build bundles src/main.ts and its imports from the embedded sources into
-// one minified ES2017 IIFE.
+// Build bundles src/main.ts and its imports into the core, and each
+// src/plugins/*.ts entry (other than the files plugins share, named with a
+// leading underscore) into its chunk: minified ES2017 IIFEs.
 func Build() (Bundle, error) {
 	return build(sources)
 }
 
 func build(fsys fs.FS) (Bundle, error) {
+	names, err := pluginNames(fsys)
+	if err != nil {
+		return Bundle{}, err
+	}
+	b := Bundle{Chunks: map[string]Asset{}}
+	sum := sha256.New()
+	for _, name := range names {
+		a, err := bundle(fsys, "plugins/"+name+".ts", nil, true)
+		if err != nil {
+			return Bundle{}, fmt.Errorf("tracker: plugin %s: %w", name, err)
+		}
+		b.Chunks[name] = a
+		sum.Write(a.JS)
+	}
+	list := `["` + strings.Join(names, `","`) + `"]`
+	// The core's own sources count too: the version must change when the
+	// interface between core and chunks does.
+	_ = fs.WalkDir(fsys, "src", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			data, _ := fs.ReadFile(fsys, p)
+			sum.Write(data)
+		}
+		return nil
+	})
+	b.Version = hex.EncodeToString(sum.Sum(nil)[:8])
+	core, err := bundle(fsys, "main.ts", map[string]string{"__VERSION__": `"` + b.Version + `"`, "__PLUGINS__": list}, false)
+	if err != nil {
+		return Bundle{}, fmt.Errorf("tracker: build: %w", err)
+	}
+	b.Asset = core
+	return b, nil
+}
+
+// pluginNames lists the chunk entries of src/plugins, sorted.
+func pluginNames(fsys fs.FS) ([]string, error) {
+	entries, err := fs.ReadDir(fsys, "src/plugins")
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("tracker: list plugins: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		n := e.Name()
+		if !e.IsDir() && strings.HasSuffix(n, ".ts") && !strings.HasPrefix(n, "_") {
+			names = append(names, strings.TrimSuffix(n, ".ts"))
+		}
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// bundle builds one entry point. A chunk may import only files under
+// plugins/ (and types from anywhere): a second copy of a core module would
+// carry state of its own, so plugins reach the core through the Api the
+// core hands them.
+func bundle(fsys fs.FS, entry string, define map[string]string, chunk bool) (Asset, error) {
 	res := api.Build(api.BuildOptions{
-		EntryPoints:       []string{"main.ts"},
+		EntryPoints:       []string{entry},
 		Bundle:            true,
 		Write:             false,
 		Format:            api.FormatIIFE,
@@ -52,37 +124,41 @@ func build(fsys fs.FS) (Bundle, error) {
 		MinifySyntax:      true,
 		Charset:           api.CharsetUTF8,
 		LegalComments:     api.LegalCommentsNone,
-		Outfile:           "sdk.js",
+		Outfile:           "out.js",
+		Define:            define,
 		LogLevel:          api.LogLevelSilent,
-		Plugins:           []api.Plugin{embedPlugin(fsys)},
+		Plugins:           []api.Plugin{embedPlugin(fsys, chunk)},
 	})
 	if len(res.Errors) > 0 {
 		msgs := api.FormatMessages(res.Errors, api.FormatMessagesOptions{Kind: api.ErrorMessage})
-		return Bundle{}, fmt.Errorf("tracker: build: %s", strings.Join(msgs, "\n"))
+		return Asset{}, errors.New(strings.Join(msgs, "\n"))
 	}
 	if len(res.OutputFiles) != 1 {
-		return Bundle{}, errors.New("tracker: build: expected one output file")
+		return Asset{}, errors.New("expected one output file")
 	}
-	js := res.OutputFiles[0].Contents
+	return asset(res.OutputFiles[0].Contents)
+}
+
+func asset(js []byte) (Asset, error) {
 	var gz bytes.Buffer
 	w, err := gzip.NewWriterLevel(&gz, gzip.BestCompression)
 	if err != nil {
-		return Bundle{}, err
+		return Asset{}, err
 	}
 	if _, err := w.Write(js); err != nil {
-		return Bundle{}, err
+		return Asset{}, err
 	}
 	if err := w.Close(); err != nil {
-		return Bundle{}, err
+		return Asset{}, err
 	}
 	sum := sha256.Sum256(js)
-	return Bundle{JS: js, Gzip: gz.Bytes(), ETag: `"` + hex.EncodeToString(sum[:12]) + `"`}, nil
+	return Asset{JS: js, Gzip: gz.Bytes(), ETag: `"` + hex.EncodeToString(sum[:12]) + `"`}, nil
 }
 
 // embedPlugin resolves every import to a file of fsys under src/ (relative
 // imports only, ".ts" implied) and loads it from there: nothing is read from
-// disk or node_modules.
-func embedPlugin(fsys fs.FS) api.Plugin {
+// disk or node_modules. In a chunk build only files under plugins/ resolve.
+func embedPlugin(fsys fs.FS, chunk bool) api.Plugin {
 	return api.Plugin{
 		Name: "embed",
 		Setup: func(b api.PluginBuild) {
@@ -97,7 +173,11 @@ func embedPlugin(fsys fs.FS) api.Plugin {
 				if path.Ext(p) != ".ts" {
 					p += ".ts"
 				}
-				return api.OnResolveResult{Path: path.Clean(p), Namespace: namespace}, nil
+				p = path.Clean(p)
+				if chunk && !strings.HasPrefix(p, "plugins/") {
+					return api.OnResolveResult{}, fmt.Errorf("a plugin may import only plugins/ files (use the Api for the core), got %q", p)
+				}
+				return api.OnResolveResult{Path: p, Namespace: namespace}, nil
 			})
 			b.OnLoad(api.OnLoadOptions{Filter: ".*", Namespace: namespace}, func(args api.OnLoadArgs) (api.OnLoadResult, error) {
 				data, err := fs.ReadFile(fsys, path.Join("src", args.Path))

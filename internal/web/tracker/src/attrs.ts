@@ -1,11 +1,24 @@
 // Client-side validation of attributes and traits, so that well-meant calls
 // never make the collector answer 400 (see docs/collector-protocol.md).
+// Typed values {dataType, value} are converted as Genesys pages write them
+// (value '12' for an integer); what cannot be converted is dropped with a
+// console warning.
+import { warn } from './state'
+
+const INT = /^[+-]?\d+$/
+const NUM = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i
 
 const TYPES: { [k: string]: (v: any) => any } = {
-  string: (v) => (typeof v == 'string' ? v.slice(0, 1024) : undefined),
-  number: (v) => (typeof v == 'number' && isFinite(v) ? v : undefined),
-  integer: (v) => (typeof v == 'number' && Number.isInteger(v) ? v : undefined),
-  boolean: (v) => (typeof v == 'boolean' ? v : undefined),
+  string: (v) => (typeof v == 'string' ? v.slice(0, 1024) : typeof v == 'number' && isFinite(v) || typeof v == 'boolean' ? '' + v : undefined),
+  number: (v) => {
+    const n = typeof v == 'string' && NUM.test(v.trim()) ? +v : v
+    return typeof n == 'number' && isFinite(n) ? n : undefined
+  },
+  integer: (v) => {
+    const n = typeof v == 'string' && INT.test(v.trim()) ? +v : v
+    return typeof n == 'number' && Number.isSafeInteger(n) ? n : undefined
+  },
+  boolean: (v) => (typeof v == 'boolean' ? v : /^(true|false)$/i.test(v) ? /^t/i.test(v) : undefined),
   date: (v) => {
     if (v instanceof Date) return isNaN(+v) ? undefined : v.toISOString().slice(0, 10)
     return typeof v == 'string' && /^\d{4}-\d\d-\d\d$/.test(v) ? v : undefined
@@ -16,18 +29,22 @@ const TYPES: { [k: string]: (v: any) => any } = {
   },
 }
 
-// value returns v as an accepted attribute value, or undefined to drop it.
-function value(v: any): any {
+// value returns v as an accepted attribute value, or undefined to drop it
+// (with a warning naming key k).
+function value(k: string, v: any): any {
   const t = typeof v
   if (t == 'string') return v.slice(0, 1024)
   if (t == 'boolean') return v
-  if (t == 'number') return isFinite(v) ? v : undefined
-  if (v instanceof Date) return isNaN(+v) ? undefined : { dataType: 'datetime', value: v.toISOString() }
-  if (v && t == 'object' && TYPES[v.dataType]) {
-    const x = TYPES[v.dataType](v.value)
-    return x === undefined ? undefined : { dataType: v.dataType, value: x }
+  if (t == 'number' && isFinite(v)) return v
+  if (v instanceof Date && !isNaN(+v)) return { dataType: 'datetime', value: v.toISOString() }
+  if (v && t == 'object' && 'dataType' in v) {
+    const f = TYPES[v.dataType]
+    const x = f ? f(v.value) : undefined
+    if (x !== undefined) return { dataType: v.dataType, value: x }
+    warn('attribute "' + k + '": ' + JSON.stringify(v.value) + (f ? ' is not a valid ' : ' has an unknown dataType ') + v.dataType + '; dropped')
+    return
   }
-  return undefined
+  warn('attribute "' + k + '": a value must be a string, number, boolean, Date or {dataType, value}; dropped')
 }
 
 // key coerces a name to 1–64 characters of [A-Za-z0-9_.:-], or returns ''.
@@ -42,9 +59,12 @@ export function clean(o: any): { [k: string]: any } | undefined {
   const r: { [k: string]: any } = {}
   let n = 0
   for (const k in o) {
-    if (n == 50) break
+    if (n == 50) {
+      warn('more than 50 attributes; the rest are dropped')
+      break
+    }
     const kk = key(k)
-    const v = value(o[k])
+    const v = value(k, o[k])
     if (kk && v !== undefined && !(kk in r)) {
       r[kk] = v
       n++

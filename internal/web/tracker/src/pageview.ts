@@ -2,26 +2,31 @@
 import { cfg, emit, listen, onStop } from './state'
 import { clean } from './attrs'
 import { pageUrl, track } from './events'
+import { mapTraits } from './record'
 
 let last = '' // URL of the last pageview
 let prev = '' // URL before the last route change, the referrer of the next SPA pageview
 
 // pageview sends a pageview, and a search event when the URL carries the
-// search parameter. Genesys options pageTitle, pageLocation, referrerUrl and
-// customAttributes are understood; other keys are attributes.
+// search parameter. Genesys options title, location, referrer (also
+// pageTitle, pageLocation, referrerUrl), customAttributes and traitsMapper
+// are understood; other keys are attributes.
+const str = (...v: any[]) => v.filter((x) => typeof x == 'string')[0]
 export function pageview(o?: any): void {
   o = o && typeof o == 'object' ? { ...o } : {}
-  const u = pageUrl(typeof o.pageLocation == 'string' ? o.pageLocation : undefined)
-  const title = typeof o.pageTitle == 'string' ? o.pageTitle : document.title
-  const ref = typeof o.referrerUrl == 'string' ? o.referrerUrl : prev || document.referrer
+  const u = pageUrl(str(o.location, o.pageLocation))
+  const title: string = str(o.title, o.pageTitle, document.title)
+  const ref: string = str(o.referrer, o.referrerUrl, prev || document.referrer)
   const ca = o.customAttributes
-  delete o.pageLocation, delete o.pageTitle, delete o.referrerUrl, delete o.customAttributes
+  const tm = o.traitsMapper
+  for (const k of ['location', 'pageLocation', 'title', 'pageTitle', 'referrer', 'referrerUrl', 'customAttributes', 'traitsMapper']) delete o[k]
   last = location.href
+  const attrs = mapTraits({ ...o, ...(ca && typeof ca == 'object' ? ca : {}) }, tm)
   track('pageview', {
     url: u,
     title: title.slice(0, 512) || undefined,
     referrer: ref.slice(0, 2048) || undefined,
-    attributes: clean({ ...o, ...(ca && typeof ca == 'object' ? ca : {}) }),
+    attributes: clean(attrs),
   })
   try {
     const s = new URL(u || location.href).searchParams.get(cfg.search)

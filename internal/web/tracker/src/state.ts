@@ -72,12 +72,26 @@ export function emit(name: string, d?: any, sticky?: boolean): void {
   for (const cb of (subs[name] || []).slice()) safe(cb, d)
 }
 
-export function safe(cb: (d?: any) => void, d?: any): void {
+// safe calls cb with args; an exception in the page's callback is rethrown
+// asynchronously, so it reaches the console without breaking the tracker.
+export function safe(cb: (...a: any[]) => void, ...a: any[]): void {
   try {
-    cb(d)
+    cb(...a)
   } catch (e) {
     setTimeout(() => {
       throw e
     })
+  }
+}
+
+// warn tells the page's developer, once per message, that a call did not
+// do what it asked (an unknown command, a refused attribute…).
+const warned: { [m: string]: 1 } = {}
+export function warn(m: string): void {
+  if (!warned[m]) {
+    warned[m] = 1
+    try {
+      console.warn('Presage: ' + m)
+    } catch (e) {}
   }
 }

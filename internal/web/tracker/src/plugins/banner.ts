@@ -1,11 +1,14 @@
 // The built-in consent banner, the preferences panel and the "Privacy
 // settings" button: plain DOM in an open shadow root (#presage-consent), so
 // the site's styles and ours never mix. Accept and Reject look the same;
-// withdrawing everything is one click in the panel.
-import { kills, on, st } from './state'
-import { cs, decide, info, Info, record } from './consent'
+// withdrawing everything is one click in the panel. A purpose on
+// legitimate interest is shown with its right to object: checked until the
+// visitor objects. Loaded by the core as a chunk when the UI is wanted.
+import type { Api } from '../api'
+import type { Info } from '../consent'
+import { register } from './_register'
 
-export const L: { [k: string]: string } = {
+const L: { [k: string]: string } = {
   accept: 'Accept all',
   reject: 'Reject all',
   choose: 'Choose',
@@ -24,8 +27,8 @@ const CSS =
   '.ps{position:fixed;z-index:2147483646;left:.6em;bottom:.6em;font-size:13px;padding:.4em .7em}' +
   '@media(prefers-reduced-motion:no-preference){.b{animation:i .25s ease-out}@keyframes i{from{opacity:0;transform:translateY(1em)}}}'
 
-let ui = false // the built-in UI is wanted (consent.banner)
-let bridged = false // a consent manager decides: no built-in UI
+register('banner', (a: Api) => {
+const { cs, opt, kills } = a
 let host: HTMLElement | null = null
 let root: ShadowRoot
 let ps: HTMLElement // the Privacy settings button
@@ -34,6 +37,9 @@ let isPanel = false
 let back: any = null // focused before the dialog opened
 
 const decided = () => Object.keys(cs.p).length > 0
+const li = (p: any) => p.basis == 'legitimate_interest' || p.basis == 'public_task'
+// needed: some consent-based purpose the notice describes is undecided.
+const needed = (i: Info) => i.purposes.some((p) => p.basis == 'consent' && i.texts[p.name] && !cs.p[p.name])
 
 // h creates an element; attribute "on" is a click handler, false skips one.
 function h(tag: string, a?: any, ...kids: any[]): HTMLElement {
@@ -52,40 +58,34 @@ function mount(): boolean {
     document.body.append(host)
     kills.push(() => host!.remove())
   }
-  if (host) ps.hidden = !!dlg || !ui || bridged || !decided()
+  if (host) ps.hidden = !!dlg || !opt.ui || opt.bridged || !decided()
   return !!host
 }
 
-// setupUi reads the consent options of init; c.privacyLink is a selector of
-// the site's own links that open the panel.
-export function setupUi(c: any, need: boolean): void {
-  ui = c.banner == null ? need : !!c.banner
-  Object.assign(L, c.labels)
-  const sel = c.privacyLink
-  if (typeof sel == 'string') {
-    const f = (e: any) => {
-      try {
-        if (e.target.closest(sel)) e.preventDefault(), render(true)
-      } catch (x) {}
-    }
-    document.addEventListener('click', f, true)
-    kills.push(() => document.removeEventListener('click', f, true))
+// Setup: init's consent options (labels; privacyLink, a selector of the
+// site's own links that open the panel).
+const c = opt.c
+Object.assign(L, c.labels)
+const sel = c.privacyLink
+if (typeof sel == 'string') {
+  const f = (e: any) => {
+    try {
+      if (e.target.closest(sel)) e.preventDefault(), render(true)
+    } catch (x) {}
   }
-  // A decision made elsewhere (ac('consent', …)) closes the banner.
-  on('consent', () => (dlg && !isPanel && cs.p.analytics ? close() : ui && mount()))
+  document.addEventListener('click', f, true)
+  kills.push(() => document.removeEventListener('click', f, true))
 }
+// A decision made elsewhere (ac('consent', …)) closes the banner.
+a.on('consent', () => (dlg && !isPanel && decided() ? close() : opt.ui && mount()))
+a.on('_bridged', close)
 
-// showUi shows the banner when nothing is decided yet, else the Privacy
-// settings button (after init and the snippet's queue, so a bridge wins).
-export function showUi(): void {
-  if (!ui || bridged) return
-  const go = () => (decided() && cs.p.analytics ? mount() : render(false))
+// show shows the banner when a decision is needed, else the Privacy
+// settings button.
+function show(): void {
+  if (!opt.ui || opt.bridged) return
+  const go = () => a.info().then((i) => i && (needed(i) ? render(false) : mount()))
   document.body ? go() : document.addEventListener('DOMContentLoaded', go)
-}
-
-export function hideUi(): void {
-  bridged = true
-  close()
 }
 
 function close(): void {
@@ -94,13 +94,16 @@ function close(): void {
 }
 
 // render shows the banner, or the preferences panel (panel true).
-export function render(panel: boolean, fromBanner?: boolean): void {
-  info().then((i: Info | null) => {
-    if (!i || st.dead || (bridged && !panel) || !mount()) return
+function render(panel: boolean, fromBanner?: boolean): void {
+  a.info().then((i: Info | null) => {
+    if (!i || !i.version || a.st.dead || (opt.bridged && !panel) || !mount()) return
     const txt = (p: any) => i.texts[p.name] || ''
-    // Consent can be asked only for what the notice describes.
+    // Consent can be asked only for what the notice describes; an
+    // objection to what it describes on legitimate interest.
     const ask = (p: any) => p.basis == 'consent' && txt(p)
     const all = i.purposes.filter(ask).map((p) => p.name)
+    const reject: { [p: string]: boolean } = {}
+    for (const p of i.purposes) if (ask(p) || (li(p) && txt(p))) reject[p.name] = false
     const o = { notice: i.version }
     const m = panel ? 'preferences' : 'banner'
     const btn = (l: string, f: () => void) => h('button', { type: 'button', on: () => (close(), f()) }, l)
@@ -108,24 +111,25 @@ export function render(panel: boolean, fromBanner?: boolean): void {
       .filter(txt)
       .map((p) => {
         const t = [h('b', 0, p.name[0].toUpperCase() + p.name.slice(1).replace(/_/g, ' ')), ' ', txt(p)]
-        return panel && ask(p)
-          ? h('label', 0, h('input', { type: 'checkbox', name: p.name, checked: cs.p[p.name] == 'granted' }), ...t)
+        const on = li(p) ? !/^(objected|denied|withdrawn)$/.test(cs.p[p.name]) : cs.p[p.name] == 'granted'
+        return panel && (ask(p) || li(p))
+          ? h('label', 0, h('input', { type: 'checkbox', name: p.name, checked: on }), ...t)
           : h('p', 0, ...t)
       })
     const save = () => {
       const want: { [p: string]: boolean } = {}
       for (const x of Array.from(d.querySelectorAll('input'))) want[x.name] = x.checked
-      record(want, o, m)
+      a.record(want, o, m)
     }
     const acts = panel
       ? [
           btn(L.save, save),
-          btn(L.accept, () => decide('grant', all, o, m)),
-          decided() ? btn(L.withdraw, () => decide('withdraw', undefined, o, m)) : btn(L.reject, () => decide('deny', all, o, m)),
+          btn(L.accept, () => a.decide('grant', all, o, m)),
+          decided() ? btn(L.withdraw, () => a.decide('withdraw', undefined, o, m)) : btn(L.reject, () => a.record(reject, o, m)),
         ]
       : [
-          btn(L.accept, () => decide('grant', all, o, m)),
-          btn(L.reject, () => decide('deny', all, o, m)),
+          btn(L.accept, () => a.decide('grant', all, o, m)),
+          btn(L.reject, () => a.record(reject, o, m)),
           h('button', { type: 'button', on: () => render(true, true) }, L.choose),
         ]
     const d = h(
@@ -145,3 +149,6 @@ export function render(panel: boolean, fromBanner?: boolean): void {
     d.focus()
   })
 }
+
+return { show, render }
+})

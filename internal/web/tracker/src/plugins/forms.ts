@@ -2,10 +2,11 @@
 // form_submit on submit, form_abandon when the page or route is left after a
 // start without a submit. Field values are never sent unless the field's
 // name is in allowFields; field names only with captureFormData* options;
-// password, hidden, file and payment-card-like fields never.
-import { listen, on } from './state'
-import { key } from './attrs'
-import { track } from './events'
+// password, hidden, file and payment-card-like fields never. A form starts
+// again after a submit only on new typing (an input event): the change
+// event a blur fires after a scripted submit is not a new start.
+import type { Api } from '../api'
+import { register } from './_register'
 
 interface Opts {
   formName?: string
@@ -26,24 +27,25 @@ function filled(el: any): boolean {
 
 // data describes the form: "fields" lists the names of filled fields (when
 // names is true), "field.<name>" holds the value of each allowed field.
-function data(f: HTMLFormElement, names: boolean, allow: string[]): any {
-  const a: any = {}
+function data(a: Api, f: HTMLFormElement, names: boolean, allow: string[]): any {
+  const r: any = {}
   const seen: string[] = []
   for (const el of Array.from(f.elements) as any[]) {
     const n = el.name
     if (!n || secret(el) || !filled(el) || !/^(input|select|textarea)$/i.test(el.tagName)) continue
     if (names && seen.indexOf(n) < 0) seen.push(n)
-    if (allow.indexOf(n) >= 0 && seen.length < 45) a[key('field.' + n)] = String(el.value).slice(0, 1024)
+    if (allow.indexOf(n) >= 0 && seen.length < 45) r[a.key('field.' + n)] = String(el.value).slice(0, 1024)
   }
-  if (seen.length) a.fields = seen.join(',').slice(0, 1024)
-  return a
+  if (seen.length) r.fields = seen.join(',').slice(0, 1024)
+  return r
 }
 
-export function trackForms(sel: string, o?: Opts): void {
-  if (typeof sel != 'string') return
+register('forms', (a: Api) => (sel: string, o?: Opts): void => {
+  if (typeof sel != 'string') return a.warn('forms:track needs a CSS selector')
   o = o || {}
   const allow = Array.isArray(o.allowFields) ? o.allowFields.map(String) : []
   const started: HTMLFormElement[] = []
+  const submitted: HTMLFormElement[] = []
   const form = (t: any): HTMLFormElement | null => {
     const f = t && t.closest ? t.closest('form') : null
     try {
@@ -54,19 +56,23 @@ export function trackForms(sel: string, o?: Opts): void {
   }
   const name = (f: HTMLFormElement) => (o!.formName || f.getAttribute('name') || f.id || sel).slice(0, 128)
   const send = (type: string, f: HTMLFormElement, names?: boolean) => {
-    const a = data(f, !!names, allow)
-    track(type, { name: name(f), attributes: Object.keys(a).length ? a : undefined })
+    const d = data(a, f, !!names, allow)
+    a.track(type, { name: name(f), attributes: Object.keys(d).length ? d : undefined })
   }
   const input = (e: Event) => {
     const f = form(e.target)
-    if (f && started.indexOf(f) < 0) {
-      started.push(f)
-      track('form_start', { name: name(f) })
+    if (!f || started.indexOf(f) >= 0) return
+    const j = submitted.indexOf(f)
+    if (j >= 0) {
+      if (e.type == 'change') return
+      submitted.splice(j, 1)
     }
+    started.push(f)
+    a.track('form_start', { name: name(f) })
   }
-  listen(document, 'input', input, true)
-  listen(document, 'change', input, true)
-  listen(
+  a.listen(document, 'input', input, true)
+  a.listen(document, 'change', input, true)
+  a.listen(
     document,
     'submit',
     (e: Event) => {
@@ -74,6 +80,7 @@ export function trackForms(sel: string, o?: Opts): void {
       if (!f) return
       const i = started.indexOf(f)
       if (i >= 0) started.splice(i, 1)
+      if (submitted.indexOf(f) < 0) submitted.push(f)
       send('form_submit', f, o!.captureFormDataOnSubmit)
     },
     true,
@@ -81,6 +88,6 @@ export function trackForms(sel: string, o?: Opts): void {
   const abandon = () => {
     while (started.length) send('form_abandon', started.shift()!, o!.captureFormDataOnAbandon)
   }
-  on('_leave', abandon)
-  on('_route', abandon)
-}
+  a.on('_leave', abandon)
+  a.on('_route', abandon)
+})
