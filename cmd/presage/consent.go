@@ -46,9 +46,16 @@ func purposeCommand(ctx context.Context, sub string, args []string, stdout, stde
 					desc = p.Description
 				}
 			}
-			ps, err = consents.SetPurposes(ctx, []consent.PurposeInput{{Name: *name, Basis: consent.Basis(*basis), Description: desc}})
+			// A basis change over a text of the administrator's own is
+			// refused: publish the new text with PUT /api/v1/purposes
+			// ("notices"), see docs/consent.md.
+			out, err := consents.SetPurposes(ctx, consent.PurposesInput{Purposes: []consent.PurposeInput{{Name: *name, Basis: consent.Basis(*basis), Description: desc}}})
 			if err != nil {
 				return err
+			}
+			ps = out.Purposes
+			for _, n := range out.Published {
+				fmt.Fprintf(stdout, "Published notice %d (%s) with texts for the new basis.\n", n.Version, n.Language)
 			}
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)

@@ -103,7 +103,7 @@ func TestDemoJourneyInBrowser(t *testing.T) {
 		chromedp.Click("#signin-submit"), chromedp.WaitVisible("#signin-welcome"))
 	wait("identify /demo/signin")
 
-	sessionID := browsertest.Eval[string](t, ctx, `new Promise(r => ac('api.session.getId', r))`)
+	sessionID := browsertest.Eval[string](t, ctx, `new Promise(r => ac('api.session.getId', (err, id) => r(id)))`)
 
 	got := events()
 	var steps []string

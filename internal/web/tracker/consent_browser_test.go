@@ -138,7 +138,7 @@ func TestConsentNothingBeforeDecision(t *testing.T) {
 	if k := storageKeys(t, ctx); k != "" {
 		t.Errorf("web storage before a decision: %q", k)
 	}
-	if id := js[any](t, ctx, `new Promise(r => ac('api.visitor.getId', r))`); id != nil {
+	if id := js[any](t, ctx, `new Promise(r => ac('api.visitor.getId', (err, id) => r(err ? null : id)))`); id != nil {
 		t.Errorf("visitor id before a decision: %v", id)
 	}
 	if !js[bool](t, ctx, `new Promise(r => ac('consent', 'get', s => r(Object.keys(s).length == 0)))`) {
@@ -179,7 +179,9 @@ func TestConsentReject(t *testing.T) {
 	if k := storageKeys(t, ctx); k != "" {
 		t.Errorf("web storage after Reject all: %q", k)
 	}
-	if !js[bool](t, ctx, `consentLog.length == 1 && consentLog[0].analytics == 'denied' && consentLog[0].marketing == 'denied'`) {
+	// Reject all denies the consent purposes and objects to support, which
+	// rests on legitimate interest.
+	if !js[bool](t, ctx, `(l => l.analytics == 'denied' && l.marketing == 'denied' && l.support == 'objected')(consentLog[consentLog.length-1])`) {
 		t.Errorf("consent events = %s", js[string](t, ctx, `JSON.stringify(consentLog)`))
 	}
 
@@ -249,7 +251,7 @@ func TestConsentAcceptThenWithdraw(t *testing.T) {
 	// choices and "Withdraw all" is one click.
 	clickUI(t, ctx, "Privacy settings")
 	waitDialog(t, ctx)
-	if got := js[string](t, ctx, `[...`+shadow+`.querySelectorAll('input[type=checkbox]')].map(i => i.name + '=' + i.checked).join(',')`); got != "analytics=true,marketing=true" {
+	if got := js[string](t, ctx, `[...`+shadow+`.querySelectorAll('input[type=checkbox]')].map(i => i.name + '=' + i.checked).join(',')`); got != "analytics=true,support=true,marketing=true" {
 		t.Errorf("panel checkboxes = %s", got)
 	}
 	clickUI(t, ctx, "Withdraw all")
@@ -348,7 +350,7 @@ func TestConsentKeyboard(t *testing.T) {
 	// Choose opens the panel, unchecked by default; Escape goes back to the banner.
 	key(kb.Enter)
 	browsertest.WaitFor(t, wait, "the preferences panel", func() bool {
-		return js[string](t, ctx, `[...`+shadow+`.querySelectorAll('input[type=checkbox]')].map(i => i.name + '=' + i.checked).join(',')`) == "analytics=false,marketing=false"
+		return js[string](t, ctx, `[...`+shadow+`.querySelectorAll('input[type=checkbox]')].map(i => i.name + '=' + i.checked).join(',')`) == "analytics=false,support=true,marketing=false"
 	})
 	key(kb.Escape)
 	browsertest.WaitFor(t, wait, "the banner again", func() bool { return strings.Contains(js[string](t, ctx, shadow+`.textContent`), "Choose") })

@@ -106,9 +106,9 @@ func (c *fakeCollector) consentPost(w http.ResponseWriter, r *http.Request) {
 		err = fmt.Errorf("content type %q", r.Header.Get("Content-Type"))
 	case b.SiteKey == "" || !clientID.MatchString(b.VisitorID):
 		err = fmt.Errorf("siteKey/visitorId")
-	case b.Action != "grant" && b.Action != "deny" && b.Action != "withdraw":
+	case b.Action != "grant" && b.Action != "deny" && b.Action != "withdraw" && b.Action != "object":
 		err = fmt.Errorf("/action %q", b.Action)
-	case b.Action != "withdraw" && (b.Notice < 1 || b.Notice > noticeVersion):
+	case (b.Action == "grant" || b.Action == "deny") && (b.Notice < 1 || b.Notice > noticeVersion):
 		err = fmt.Errorf("/notice %d", b.Notice)
 	case b.Notice < 0 || b.Notice > noticeVersion:
 		err = fmt.Errorf("/notice %d", b.Notice)
@@ -116,11 +116,11 @@ func (c *fakeCollector) consentPost(w http.ResponseWriter, r *http.Request) {
 		err = fmt.Errorf("/method %q", b.Method)
 	case b.Signals == nil || b.Signals.GPC == nil || b.Signals.DNT == nil:
 		err = fmt.Errorf("/signals")
-	case b.Action != "withdraw" && len(b.Purposes) == 0:
+	case (b.Action == "grant" || b.Action == "deny") && len(b.Purposes) == 0:
 		err = fmt.Errorf("/purposes: none")
 	}
 	for i, p := range b.Purposes {
-		if err == nil && (purposes[p] == "" || b.Action == "grant" && !described[p]) {
+		if err == nil && (purposes[p] == "" || b.Action == "grant" && !described[p] || b.Action == "object" && purposes[p] != "legitimate_interest") {
 			err = fmt.Errorf("/purposes/%d: %q is not declared, or not described by the notice for a grant", i, p)
 		}
 	}
@@ -136,18 +136,29 @@ func (c *fakeCollector) consentPost(w http.ResponseWriter, r *http.Request) {
 		st = map[string]string{}
 		c.states[b.VisitorID] = st
 	}
+	// As the server does (docs/consent.md): without purposes, withdraw
+	// withdraws every consent purpose and objects to the others; object
+	// objects to those on legitimate interest; refusing or withdrawing a
+	// purpose on legitimate interest is an objection.
 	ps := b.Purposes
 	if len(ps) == 0 {
 		for p, basis := range purposes {
-			if basis == "consent" {
+			if b.Action == "withdraw" || basis != "consent" {
 				ps = append(ps, p)
 			}
 		}
 	}
 	for _, p := range ps {
-		st[p] = map[string]string{"grant": "granted", "deny": "denied", "withdraw": "withdrawn"}[b.Action]
+		st[p] = map[string]string{"grant": "granted", "deny": "denied", "withdraw": "withdrawn", "object": "objected"}[b.Action]
+		if b.Action != "grant" && purposes[p] != "consent" {
+			st[p] = "objected"
+		}
 	}
-	states, _ := json.Marshal(st)
+	view := map[string]map[string]string{}
+	for p, d := range st {
+		view[p] = map[string]string{"decision": d}
+	}
+	states, _ := json.Marshal(view)
 	n := len(c.consents)
 	c.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")

@@ -120,7 +120,7 @@ func TestCookiesAndSession(t *testing.T) {
 	if vid.Secure || vid.HTTPOnly {
 		t.Error("on http the cookie must not be Secure; it is set by script so not HttpOnly")
 	}
-	id := js[string](t, ctx, "new Promise(r => ac('api.session.getId', r))")
+	id := js[string](t, ctx, "new Promise(r => ac('api.session.getId', (err, id) => r(id)))")
 	if id != sid.Value {
 		t.Errorf("api.session.getId = %q, cookie %q", id, sid.Value)
 	}

@@ -31,10 +31,7 @@ register('autotrackScrollDepth', (a: Api) => {
     active = true
     a.onStop(() => ((active = false), (done = [])))
     a.on('_route', () => (done = []))
-    a.listen(
-      window,
-      'scroll',
-      () => {
+    const check = () => {
         const d = document.documentElement
         const h = Math.max(d.scrollHeight, document.body ? document.body.scrollHeight : 0)
         const pct = h ? ((window.scrollY + window.innerHeight) / h) * 100 : 100
@@ -44,8 +41,8 @@ register('autotrackScrollDepth', (a: Api) => {
           if (m.name) a.track('custom', { name: m.name, attributes: a.clean({ ...m.attrs, percentage: m.p }) })
           else a.track('scroll', { attributes: { percent: m.p } })
         })
-      },
-      { passive: true },
-    )
+    }
+    a.listen(window, 'scroll', check, { passive: true })
+    check() // a page restored at a scroll position, or scrolled before the chunk arrived
   }
 })

@@ -38,8 +38,6 @@ let back: any = null // focused before the dialog opened
 
 const decided = () => Object.keys(cs.p).length > 0
 const li = (p: any) => p.basis == 'legitimate_interest' || p.basis == 'public_task'
-// needed: some consent-based purpose the notice describes is undecided.
-const needed = (i: Info) => i.purposes.some((p) => p.basis == 'consent' && i.texts[p.name] && !cs.p[p.name])
 
 // h creates an element; attribute "on" is a click handler, false skips one.
 function h(tag: string, a?: any, ...kids: any[]): HTMLElement {
@@ -80,11 +78,11 @@ if (typeof sel == 'string') {
 a.on('consent', () => (dlg && !isPanel && decided() ? close() : opt.ui && mount()))
 a.on('_bridged', close)
 
-// show shows the banner when a decision is needed, else the Privacy
-// settings button.
+// show shows the banner while the visitor decided nothing, else the
+// Privacy settings button (without asking the server again).
 function show(): void {
   if (!opt.ui || opt.bridged) return
-  const go = () => a.info().then((i) => i && (needed(i) ? render(false) : mount()))
+  const go = () => (decided() ? mount() : render(false))
   document.body ? go() : document.addEventListener('DOMContentLoaded', go)
 }
 
