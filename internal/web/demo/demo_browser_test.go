@@ -50,6 +50,7 @@ func TestShopInBrowser(t *testing.T) {
 		w.Write([]byte(`{"record":"cr_1","seq":1,"states":{}}`))
 	})
 	mux.Handle("GET /sdk.js", tracker.Handler(b))
+	mux.Handle("GET /sdk/{chunk}", tracker.Handler(b))
 	mux.HandleFunc("POST /v1/events", func(w http.ResponseWriter, r *http.Request) {
 		raw, _ := io.ReadAll(r.Body)
 		mu.Lock()
