@@ -39,16 +39,9 @@ func CanonicalRecord(r Record) []byte {
 	writeString(&b, r.CustomerID)
 	b.WriteString(`,"action":`)
 	writeString(&b, string(r.Action))
-	b.WriteString(`,"decisions":{`)
-	for i, p := range sortedKeys(r.Decisions) {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		writeString(&b, p)
-		b.WriteByte(':')
-		writeString(&b, string(r.Decisions[p]))
-	}
-	b.WriteString(`},"noticeVersion":`)
+	b.WriteString(`,"decisions":`)
+	writeSortedMap(&b, r.Decisions)
+	b.WriteString(`,"noticeVersion":`)
 	b.WriteString(strconv.Itoa(r.NoticeVersion))
 	b.WriteString(`,"noticeHash":`)
 	writeString(&b, r.NoticeHash)
@@ -102,27 +95,11 @@ func CanonicalNotice(n Notice) []byte {
 	writeString(&b, n.Language)
 	b.WriteString(`,"title":`)
 	writeString(&b, n.Title)
-	b.WriteString(`,"texts":{`)
-	for i, p := range sortedKeys(n.Texts) {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		writeString(&b, p)
-		b.WriteByte(':')
-		writeString(&b, n.Texts[p])
-	}
-	b.WriteByte('}')
+	b.WriteString(`,"texts":`)
+	writeSortedMap(&b, n.Texts)
 	if len(n.Bases) > 0 {
-		b.WriteString(`,"bases":{`)
-		for i, p := range sortedKeys(n.Bases) {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeString(&b, p)
-			b.WriteByte(':')
-			writeString(&b, string(n.Bases[p]))
-		}
-		b.WriteByte('}')
+		b.WriteString(`,"bases":`)
+		writeSortedMap(&b, n.Bases)
 	}
 	b.WriteByte('}')
 	return b.Bytes()
@@ -133,6 +110,20 @@ func CanonicalNotice(n Notice) []byte {
 func NoticeHash(n Notice) string {
 	sum := sha256.Sum256(CanonicalNotice(n))
 	return hex.EncodeToString(sum[:])
+}
+
+// writeSortedMap writes m as a JSON object with keys sorted bytewise.
+func writeSortedMap[V ~string](b *bytes.Buffer, m map[string]V) {
+	b.WriteByte('{')
+	for i, k := range sortedKeys(m) {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		writeString(b, k)
+		b.WriteByte(':')
+		writeString(b, string(m[k]))
+	}
+	b.WriteByte('}')
 }
 
 func writeString(b *bytes.Buffer, s string) {
