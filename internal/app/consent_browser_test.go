@@ -47,12 +47,14 @@ func bannerShown(t *testing.T, ctx context.Context) bool {
 }
 
 type demoHistory struct {
-	Records []struct {
-		Action     string            `json:"action"`
-		Decisions  map[string]string `json:"decisions"`
-		RecordedAt time.Time         `json:"recordedAt"`
-		Artefact   map[string]any    `json:"artefact"`
-	} `json:"records"`
+	Records []demoRecord `json:"records"`
+}
+
+type demoRecord struct {
+	Action     string            `json:"action"`
+	Decisions  map[string]string `json:"decisions"`
+	RecordedAt time.Time         `json:"recordedAt"`
+	Artefact   map[string]any    `json:"artefact"`
 }
 
 // TestConsentOnTheDemoInBrowser drives the demo shop's consent banner in

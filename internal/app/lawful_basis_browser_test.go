@@ -187,12 +187,7 @@ func TestLawfulBasisOnAGenesysPage(t *testing.T) {
 		}
 
 		browsertest.Eval[bool](t, ctx, `ac('consent', 'withdraw'), true`)
-		var hist demoHistory
-		browsertest.WaitFor(t, 10*time.Second, "the recorded withdrawal", func() bool {
-			a.call("GET", "/api/v1/consents/"+visitor, shop.Key, nil, nil, &hist)
-			return len(hist.Records) == 1
-		})
-		if r := hist.Records[0]; r.Action != "withdraw" || r.Decisions["analytics"] != "objected" {
+		if r := onlyRecord(t, a, shop, visitor); r.Action != "withdraw" || r.Decisions["analytics"] != "objected" {
 			t.Errorf("ledger record = %+v, want a withdrawal objecting to analytics", r)
 		}
 		var raw struct {
@@ -232,14 +227,21 @@ func TestLawfulBasisOnAGenesysPage(t *testing.T) {
 		browsertest.WaitFor(t, 10*time.Second, "the visitor cookie", func() bool { return browsertest.Cookie(t, ctx2, "_presage_vid") != nil })
 		visitor2 := browsertest.Cookie(t, ctx2, "_presage_vid").Value
 		browsertest.Eval[bool](t, ctx2, `ac('consent', 'object'), true`)
-		var hist2 demoHistory
-		browsertest.WaitFor(t, 10*time.Second, "the recorded objection", func() bool {
-			a.call("GET", "/api/v1/consents/"+visitor2, shop.Key, nil, nil, &hist2)
-			return len(hist2.Records) == 1
-		})
-		if r := hist2.Records[0]; r.Action != "object" || r.Decisions["analytics"] != "objected" {
+		if r := onlyRecord(t, a, shop, visitor2); r.Action != "object" || r.Decisions["analytics"] != "objected" {
 			t.Errorf("ledger record = %+v, want an objection to analytics", r)
 		}
 		browsertest.WaitFor(t, 5*time.Second, "the ids to be removed", func() bool { return browsertest.Cookie(t, ctx2, "_presage_vid") == nil })
 	})
+}
+
+// onlyRecord waits until visitor's ledger history holds one record and
+// returns it.
+func onlyRecord(t *testing.T, n *node, tf tenantFixture, visitor string) demoRecord {
+	t.Helper()
+	var hist demoHistory
+	browsertest.WaitFor(t, 10*time.Second, "the visitor's decision in the ledger", func() bool {
+		n.call("GET", "/api/v1/consents/"+visitor, tf.Key, nil, nil, &hist)
+		return len(hist.Records) == 1
+	})
+	return hist.Records[0]
 }

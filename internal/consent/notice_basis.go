@@ -26,16 +26,10 @@ func (s *Service) planNotices(ctx context.Context, orgID string, ps []Purpose, g
 	if err != nil {
 		return nil, fmt.Errorf("list purposes: %w", err)
 	}
-	after := map[string]Purpose{}
-	for _, p := range current {
+	all := overlay(func(p Purpose) string { return p.Name }, current, ps)
+	after := make(map[string]Purpose, len(all))
+	for _, p := range all {
 		after[p.Name] = p
-	}
-	for _, p := range ps {
-		after[p.Name] = p
-	}
-	all := make([]Purpose, 0, len(after))
-	for _, name := range sortedKeys(after) {
-		all = append(all, after[name])
 	}
 	covered := map[string]bool{} // languages the administrator's notices cover
 	for i, in := range given {

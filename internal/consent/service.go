@@ -304,16 +304,22 @@ func (s *Service) append(ctx context.Context, base Record, ttl time.Duration,
 
 // mergeStates overlays changed on current, sorted by purpose.
 func mergeStates(current, changed []State) []State {
-	by := map[string]State{}
-	for _, st := range current {
-		by[st.Purpose] = st
+	return overlay(func(st State) string { return st.Purpose }, current, changed)
+}
+
+// overlay returns the items of base with those of changed in place of the
+// ones of the same key (key(item)), added where new, sorted by key.
+func overlay[T any](key func(T) string, base, changed []T) []T {
+	by := map[string]T{}
+	for _, x := range base {
+		by[key(x)] = x
 	}
-	for _, st := range changed {
-		by[st.Purpose] = st
+	for _, x := range changed {
+		by[key(x)] = x
 	}
-	out := make([]State, 0, len(by))
-	for _, p := range sortedKeys(by) {
-		out = append(out, by[p])
+	out := make([]T, 0, len(by))
+	for _, k := range sortedKeys(by) {
+		out = append(out, by[k])
 	}
 	return out
 }
