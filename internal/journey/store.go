@@ -48,4 +48,5 @@ type Store interface {
 type Erased struct {
 	Events, Sessions, Visitors, Customers int64
 	Predictions, Achievements             int64
+	Identifiers, Lookups                  int64
 }

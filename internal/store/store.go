@@ -10,6 +10,7 @@ import (
 	"github.com/presage-dev/presage/internal/journey"
 	"github.com/presage-dev/presage/internal/outcome"
 	"github.com/presage-dev/presage/internal/predict"
+	"github.com/presage-dev/presage/internal/privacy"
 	"github.com/presage-dev/presage/internal/store/postgres"
 	"github.com/presage-dev/presage/internal/store/sqlite"
 	"github.com/presage-dev/presage/internal/tenant"
@@ -20,6 +21,8 @@ type Engine interface {
 	tenant.Store
 	collect.Store
 	journey.Store
+	journey.SubjectStore
+	privacy.Store
 	consent.Store
 	outcome.Store
 	predict.Store
