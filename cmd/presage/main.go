@@ -54,6 +54,10 @@ var commands = []command{
 		{name: "show", summary: "show one outcome", run: outcomeShow},
 		{name: "delete", summary: "delete an outcome with its model, predictions and achievements", run: outcomeDelete},
 	}},
+	gdprCommands,
+	{name: "masterkey", summary: "The master key that wraps every data key and organization secret.", subs: []command{
+		{name: "rotate", summary: "re-wrap every key under the current master key (then drop the previous one)", run: masterKeyRotate},
+	}},
 	{name: "migrate", summary: "apply database migrations and exit", run: migrate},
 	{name: "eval", summary: "evaluate the outcome model offline (--journeys FILE: NDJSON journeys; --simulate N: simulated\n" +
 		"journeys with known truth; --uci FILE: the UCI online shoppers data set)",

@@ -17,6 +17,6 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer engine.Close()
-	fmt.Fprintf(stdout, "%s database is up to date\n", engine.Engine())
+	fmt.Fprintf(stdout, "%s database and key store are up to date\n", engine.Engine.Engine())
 	return nil
 }

@@ -86,6 +86,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	base = strings.TrimSuffix(base, "/")
 	log.Info("presage listening", slog.String("url", base), slog.String("engine", a.Engine.Engine()))
 	fmt.Fprintf(stdout, "Presage %s is listening on %s (storage: %s)\n", version, base, a.Engine.Engine())
+	if a.Storage.MasterGenerated {
+		fmt.Fprintf(stdout, "\n  Master key:     generated at %s (mode 0600): it unlocks every personal value;\n"+
+			"                  back it up apart from the database (docs/privacy.md)\n", a.Storage.MasterKeyPath)
+	}
 	if *demo {
 		fmt.Fprintf(stdout, `
   Demo shop:      %[1]s/demo/

@@ -7,30 +7,31 @@ import (
 	"github.com/presage-dev/presage/internal/app"
 	"github.com/presage-dev/presage/internal/consent"
 	"github.com/presage-dev/presage/internal/presage"
+	"github.com/presage-dev/presage/internal/privacy"
 	"github.com/presage-dev/presage/internal/store"
 	"github.com/presage-dev/presage/internal/tenant"
 )
 
 // openTenants opens (and migrates) the database the storage flags select.
-func openTenants(ctx context.Context, sf storageFlags) (store.Engine, *tenant.Service, error) {
-	engine, tenants, _, err := openServices(ctx, sf)
-	return engine, tenants, err
+func openTenants(ctx context.Context, sf storageFlags) (*app.Storage, *tenant.Service, error) {
+	s, err := openServices(ctx, sf)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.storage, s.tenants, nil
 }
 
-// openServices opens (and migrates) the database and builds the operator's
-// services over it.
-func openServices(ctx context.Context, sf storageFlags) (store.Engine, *tenant.Service, *consent.Service, error) {
+// openServices opens (and migrates) the database and the key store and
+// builds the operator's services over them.
+func openServices(ctx context.Context, sf storageFlags) (orgServices, error) {
 	cfg := app.Config{DataDir: *sf.dataDir, DatabaseURL: *sf.databaseURL}
-	engine, err := store.Open(ctx, cfg.DatabaseTarget())
+	storage, err := app.OpenStorage(ctx, cfg)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("open database: %w", err)
+		return orgServices{}, err
 	}
-	if err := engine.Migrate(ctx); err != nil {
-		engine.Close()
-		return nil, nil, nil, fmt.Errorf("migrate database: %w", err)
-	}
-	tenants, consents := app.NewTenantsAndConsents(engine, nil)
-	return engine, tenants, consents, nil
+	tenants, consents := app.NewTenantsAndConsents(storage, nil)
+	return orgServices{storage: storage, engine: storage.Engine, tenants: tenants, consents: consents,
+		privacy: app.NewPrivacy(storage, consents, cfg)}, nil
 }
 
 // The CLI acts as the operator (presage.Operator): whoever can run presage
@@ -42,11 +43,11 @@ func openServices(ctx context.Context, sf storageFlags) (store.Engine, *tenant.S
 // withTenants runs fn as the operator with the tenant service over the
 // selected database and closes the database afterwards.
 func withTenants(ctx context.Context, sf storageFlags, fn func(ctx context.Context, tenants *tenant.Service) error) error {
-	engine, tenants, err := openTenants(ctx, sf)
+	storage, tenants, err := openTenants(ctx, sf)
 	if err != nil {
 		return err
 	}
-	defer engine.Close()
+	defer storage.Close()
 	return fn(presage.AsOperator(ctx, ""), tenants)
 }
 
@@ -60,25 +61,28 @@ func withOrg(ctx context.Context, sf storageFlags, orgRef string, fn func(ctx co
 
 // orgServices are what a command about one organization works with.
 type orgServices struct {
+	storage  *app.Storage
 	engine   store.Engine
 	tenants  *tenant.Service
 	consents *consent.Service
+	privacy  *privacy.Service
 	org      presage.Organization
 }
 
 // withOrgServices opens the database, finds the organization orgRef names
 // and runs fn as its operator; the database is closed afterwards.
 func withOrgServices(ctx context.Context, sf storageFlags, orgRef string, fn func(ctx context.Context, s orgServices) error) error {
-	engine, tenants, consents, err := openServices(ctx, sf)
+	s, err := openServices(ctx, sf)
 	if err != nil {
 		return err
 	}
-	defer engine.Close()
-	ctx, org, err := asOperatorOf(ctx, tenants, orgRef)
+	defer s.storage.Close()
+	ctx, org, err := asOperatorOf(ctx, s.tenants, orgRef)
 	if err != nil {
 		return err
 	}
-	return fn(ctx, orgServices{engine: engine, tenants: tenants, consents: consents, org: org})
+	s.org = org
+	return fn(ctx, s)
 }
 
 // asOperatorOf finds the organization orgRef names (id or name) and returns

@@ -25,6 +25,7 @@ import (
 	"github.com/presage-dev/presage/internal/outcome"
 	"github.com/presage-dev/presage/internal/predict"
 	"github.com/presage-dev/presage/internal/presage"
+	"github.com/presage-dev/presage/internal/privacy"
 	"github.com/presage-dev/presage/internal/store"
 	"github.com/presage-dev/presage/internal/tenant"
 	"github.com/presage-dev/presage/internal/web/demo"
@@ -36,6 +37,12 @@ import (
 type Config struct {
 	DataDir     string // SQLite lives here when DatabaseURL is empty
 	DatabaseURL string // postgres://… selects PostgreSQL
+	// KeystoreURL selects the key store (default: PRESAGE_KEYSTORE_URL, else
+	// presage-keys.db beside presage.db, or the schema presage_keys of the
+	// PostgreSQL database).
+	KeystoreURL string
+	// Getenv reads the master key's variables (nil: os.Getenv).
+	Getenv func(string) string
 	// PublicURL is the address browsers use to reach this node, if it differs
 	// from the listening address (behind a proxy).
 	PublicURL       string
@@ -83,9 +90,13 @@ type App struct {
 	Trainer     *predict.Trainer
 	Predictions *predict.Service
 	Changes     *predict.Broker
-	committer   *collect.Committer
-	registry    *prometheus.Registry
-	bundle      tracker.Bundle
+	// Privacy serves data subject requests and enforces retention.
+	Privacy *privacy.Service
+	// Storage holds the key ring beside the engine.
+	Storage   *Storage
+	committer *collect.Committer
+	registry  *prometheus.Registry
+	bundle    tracker.Bundle
 	// Demo is set by Prepare when the demo is enabled.
 	Demo tenant.Demo
 }
@@ -101,17 +112,14 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	engine, err := store.Open(ctx, cfg.DatabaseTarget())
+	storage, err := OpenStorage(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
+		return nil, err
 	}
-	if err := engine.Migrate(ctx); err != nil {
-		engine.Close()
-		return nil, fmt.Errorf("migrate database: %w", err)
-	}
+	engine := storage.Engine
 	bundle, err := tracker.Build()
 	if err != nil {
-		engine.Close()
+		storage.Close()
 		return nil, fmt.Errorf("build tracker: %w", err)
 	}
 	workers := cfg.CommitWorkers
@@ -143,9 +151,9 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if trainerOpt.Now == nil {
 		trainerOpt.Now = cfg.Now
 	}
-	tenants, consents := newTenantsAndConsents(engine, scorer.Forget, cfg.Now)
+	tenants, consents := newTenantsAndConsents(storage, scorer.Forget, cfg.Now)
 	if err := ensureConsentDefaults(ctx, tenants, consents); err != nil {
-		engine.Close()
+		storage.Close()
 		return nil, err
 	}
 	committer := collect.NewCommitter(engine, collect.CommitterOptions{Workers: workers, Metrics: metrics})
@@ -158,11 +166,13 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		Consents: consents,
 		Outcomes: outcome.NewService(engine, outcome.Options{Now: cfg.Now, OnChange: scorer.OutcomesChanged}),
 		Collector: collect.NewService(tenants, committer, collect.ServiceOptions{Now: cfg.Now, Metrics: metrics,
-			Gate: consentGate{consents}, Scorer: scorer, Logger: cfg.Logger}),
+			Gate: consentGate{consents: consents, tombstones: privacy.NewTombstones(engine, cfg.Now)}, Scorer: scorer, Logger: cfg.Logger}),
 		Scorer:      scorer,
 		Trainer:     predict.NewTrainer(engine, trainerOpt),
 		Predictions: predict.NewService(engine),
 		Changes:     changes,
+		Privacy:     newPrivacy(storage, consents, privacy.NewMetrics(reg), cfg),
+		Storage:     storage,
 		committer:   committer,
 		registry:    reg,
 		bundle:      bundle,
@@ -179,6 +189,7 @@ func (a *App) handler(demoHandler http.Handler) http.Handler {
 		Consents:       a.Consents,
 		Outcomes:       a.Outcomes,
 		Predictions:    a.Predictions,
+		Privacy:        a.Privacy,
 		DB:             a.Engine,
 		Registry:       a.registry,
 		Logger:         a.log,
@@ -256,6 +267,13 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, h http.Handler) error 
 		}
 	}()
 	defer func() { stopTraining(); <-trained }()
+	// Data subject requests are durable jobs: any node serves them, a lease
+	// per request keeps two from doubling one, and a killed node's job is
+	// resumed by whichever node claims it next.
+	privacyCtx, stopPrivacy := context.WithCancel(context.Background())
+	privacyDone := make(chan struct{})
+	go func() { defer close(privacyDone); _ = a.Privacy.Run(privacyCtx) }()
+	defer func() { stopPrivacy(); <-privacyDone }()
 	var serveErr error
 	select {
 	case <-ctx.Done():
@@ -268,6 +286,8 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, h http.Handler) error 
 	stopExpiry()
 	stopTraining() // its final checkpoint lands before the database closes
 	<-trained
+	stopPrivacy()
+	<-privacyDone
 	if cerr := a.Close(sctx); err == nil {
 		err = cerr
 	}
@@ -280,7 +300,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, h http.Handler) error 
 // Close drains pending commits and closes the database.
 func (a *App) Close(ctx context.Context) error {
 	err := a.committer.Close(ctx)
-	if cerr := a.Engine.Close(); err == nil {
+	if cerr := a.Storage.Close(); err == nil {
 		err = cerr
 	}
 	return err

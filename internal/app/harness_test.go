@@ -60,7 +60,8 @@ func engines(t *testing.T, fn func(t *testing.T, cfg Config)) {
 		fn(t, Config{DataDir: filepath.Join(t.TempDir(), "data")})
 	})
 	t.Run("postgres", func(t *testing.T) {
-		fn(t, Config{DatabaseURL: storetest.PostgresURL(t)})
+		// The data directory holds the master key every node of the test shares.
+		fn(t, Config{DataDir: t.TempDir(), DatabaseURL: storetest.PostgresURL(t)})
 	})
 }
 

@@ -76,7 +76,7 @@ func analyticsText(t *testing.T, ctx context.Context) string {
 // recorded, and is honoured by another node on the same database.
 func TestLawfulBasisOnAGenesysPage(t *testing.T) {
 	clock := newTestClock()
-	cfg := Config{DatabaseURL: storetest.PostgresURL(t), Now: clock.Now}
+	cfg := Config{DataDir: t.TempDir(), DatabaseURL: storetest.PostgresURL(t), Now: clock.Now}
 	a := startNode(t, cfg)
 	b := startNode(t, cfg)
 

@@ -1,79 +1,57 @@
 package collect
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
-	"strings"
+	"encoding/json"
 
+	"github.com/presage-dev/presage/internal/identity"
 	"github.com/presage-dev/presage/internal/presage"
 )
 
 // Identifier kinds, in priority order.
 const (
-	KindExternalID = "external_id"
-	KindEmail      = "email"
-	KindPhone      = "phone"
+	KindExternalID = identity.KindExternalID
+	KindEmail      = identity.KindEmail
+	KindPhone      = identity.KindPhone
 )
+
+// lookupKinds are the kinds of value an identify records as lookups, so a
+// subject search finds the customer by them.
+var lookupKinds = []string{identity.KindEmail, identity.KindPhone, identity.KindName, identity.KindAddress}
 
 // Identifiers turns the identifying traits of an identify event into keyed
 // hashes in priority order: external id (trait customerId), email, phone.
-// Values are normalized first (NormalizeIdentifier); the hash is
-// hex(HMAC-SHA256(secret, kind + ":" + normalized)). Empty values are skipped.
-func Identifiers(secret []byte, id IdentityTraits) []presage.Identifier {
+// Values are normalized by package identity (phones with region, the
+// organization's default, when they have no country code); a value with
+// several candidate forms gives one identifier per form, so a customer whose
+// hash was stored under an older normalization is still recognized. Empty
+// values are skipped.
+func Identifiers(secret []byte, region string, id IdentityTraits) []presage.Identifier {
 	out := make([]presage.Identifier, 0, 3)
 	for _, t := range [...]struct{ kind, value string }{
 		{KindExternalID, id.CustomerID}, {KindEmail, id.Email}, {KindPhone, id.Phone},
 	} {
-		if v := NormalizeIdentifier(t.kind, t.value); v != "" {
-			out = append(out, presage.Identifier{Kind: t.kind, Hash: HashIdentifier(secret, t.kind, v)})
-		}
+		out = appendHashes(out, secret, t.kind, t.value, region)
 	}
 	return out
 }
 
-// NormalizeIdentifier returns the canonical form of an identifying value:
-// emails trimmed and lower-cased, phones reduced to a leading "+" and digits,
-// external ids trimmed.
-func NormalizeIdentifier(kind, value string) string {
-	switch kind {
-	case KindEmail:
-		return strings.ToLower(strings.TrimSpace(value))
-	case KindPhone:
-		return normalizePhone(value)
-	default:
-		return strings.TrimSpace(value)
+// Lookups returns the blind indexes of the values an identify names the
+// customer by: email, phone, name and address (identity.FromTraits reads
+// them from traits). Unlike identifiers they are not unique: two customers
+// may share a name.
+func Lookups(secret []byte, region string, traits json.RawMessage) []presage.Identifier {
+	var out []presage.Identifier
+	for _, kind := range lookupKinds {
+		out = appendHashes(out, secret, kind, identity.FromTraits(traits, kind), region)
 	}
+	return out
 }
 
-// HashIdentifier returns hex(HMAC-SHA256(secret, kind + ":" + normalized)).
-func HashIdentifier(secret []byte, kind, normalized string) string {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(kind))
-	m.Write([]byte{':'})
-	m.Write([]byte(normalized))
-	return hex.EncodeToString(m.Sum(nil))
-}
-
-// normalizePhone keeps a leading "+" and the digits of s; it returns "" when
-// s holds no digit.
-func normalizePhone(s string) string {
-	s = strings.TrimSpace(s)
-	b := make([]byte, 0, len(s))
-	if strings.HasPrefix(s, "+") {
-		b = append(b, '+')
+func appendHashes(out []presage.Identifier, secret []byte, kind, value, region string) []presage.Identifier {
+	for _, h := range identity.Hashes(secret, kind, value, region) {
+		out = append(out, presage.Identifier{Kind: kind, Hash: h})
 	}
-	digits := 0
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= '0' && c <= '9' {
-			b = append(b, c)
-			digits++
-		}
-	}
-	if digits == 0 {
-		return ""
-	}
-	return string(b)
+	return out
 }
 
 // countDigits returns how many ASCII digits s holds.

@@ -4,54 +4,80 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"testing"
 
 	"github.com/presage-dev/presage/internal/presage"
 )
 
-func TestNormalizeIdentifier(t *testing.T) {
-	tests := []struct{ kind, in, want string }{
-		{KindEmail, " Ada@Example.COM ", "ada@example.com"},
-		{KindPhone, "+33 (0)6 12-34.56 78", "+330612345678"},
-		{KindPhone, "06 12 34 56 78", "0612345678"},
-		{KindPhone, " +1 555 0100", "+15550100"},
-		{KindPhone, "n/a", ""},
-		{KindExternalID, " C-42 ", "C-42"},
-	}
-	for _, tt := range tests {
-		if got := NormalizeIdentifier(tt.kind, tt.in); got != tt.want {
-			t.Errorf("NormalizeIdentifier(%s, %q) = %q, want %q", tt.kind, tt.in, got, tt.want)
-		}
-	}
+func hmacHex(secret []byte, s string) string {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(s))
+	return hex.EncodeToString(m.Sum(nil))
 }
 
 func TestIdentifiers(t *testing.T) {
 	secret := []byte("org-secret")
-	hash := func(s string) string {
-		m := hmac.New(sha256.New, secret)
-		m.Write([]byte(s))
-		return hex.EncodeToString(m.Sum(nil))
+	hash := func(s string) string { return hmacHex(secret, s) }
+	tests := []struct {
+		name   string
+		region string
+		in     IdentityTraits
+		want   []presage.Identifier
+	}{
+		{"priority order, stored hashes unchanged", "", IdentityTraits{Email: " Ada@Example.com", Phone: "+33 6 12 34 56 78", CustomerID: "C-42"},
+			[]presage.Identifier{{Kind: "external_id", Hash: hash("external_id:C-42")},
+				{Kind: "email", Hash: hash("email:ada@example.com")}, {Kind: "phone", Hash: hash("phone:+33612345678")}}},
+		{"only what is present", "", IdentityTraits{Email: "ada@example.com"},
+			[]presage.Identifier{{Kind: "email", Hash: hash("email:ada@example.com")}}},
+		{"national phone: E.164 with the region, then the old form", "FR", IdentityTraits{Phone: "06 12 34 56 78"},
+			[]presage.Identifier{{Kind: "phone", Hash: hash("phone:+33612345678")}, {Kind: "phone", Hash: hash("phone:0612345678")}}},
+		{"national phone without a region: the old form", "", IdentityTraits{Phone: "06 12 34 56 78"},
+			[]presage.Identifier{{Kind: "phone", Hash: hash("phone:0612345678")}}},
 	}
-	got := Identifiers(secret, IdentityTraits{Email: " Ada@Example.com", Phone: "+33 6 12 34 56 78", CustomerID: "C-42"})
-	want := []presage.Identifier{
-		{Kind: "external_id", Hash: hash("external_id:C-42")},
-		{Kind: "email", Hash: hash("email:ada@example.com")},
-		{Kind: "phone", Hash: hash("phone:+33612345678")},
-	}
-	if len(got) != len(want) {
-		t.Fatalf("Identifiers = %+v", got)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("identifier %d = %+v, want %+v", i, got[i], want[i])
+	for _, tt := range tests {
+		got := Identifiers(secret, tt.region, tt.in)
+		if len(got) != len(tt.want) {
+			t.Errorf("%s: Identifiers = %+v, want %+v", tt.name, got, tt.want)
+			continue
+		}
+		for i := range tt.want {
+			if got[i] != tt.want[i] {
+				t.Errorf("%s: identifier %d = %+v, want %+v", tt.name, i, got[i], tt.want[i])
+			}
 		}
 	}
-	// Only what is present, still in priority order; another secret, other hashes.
-	only := Identifiers(secret, IdentityTraits{Email: "ada@example.com"})
-	if len(only) != 1 || only[0] != want[1] {
-		t.Errorf("email only = %+v", only)
-	}
-	if other := Identifiers([]byte("other"), IdentityTraits{Email: "ada@example.com"}); other[0].Hash == want[1].Hash {
+	if other := Identifiers([]byte("other"), "", IdentityTraits{Email: "ada@example.com"}); other[0].Hash == hash("email:ada@example.com") {
 		t.Error("hash does not depend on the secret")
+	}
+}
+
+func TestLookups(t *testing.T) {
+	secret := []byte("org-secret")
+	hash := func(s string) string { return hmacHex(secret, s) }
+	tests := []struct {
+		name, traits string
+		want         []presage.Identifier
+	}{
+		{"email, phone, name, address", `{"email":"Ada@Example.com","phone":"+44 20 7946 0018","name":"Ada  LOVELACE","address":"1, Main St."}`,
+			[]presage.Identifier{{Kind: "email", Hash: hash("email:ada@example.com")}, {Kind: "phone", Hash: hash("phone:+442079460018")},
+				{Kind: "name", Hash: hash("name:ada lovelace")}, {Kind: "address", Hash: hash("address:1 main st")}}},
+		{"first and last name", `{"customerId":"C-1","firstName":"José","lastName":"García"}`,
+			[]presage.Identifier{{Kind: "name", Hash: hash("name:jose garcia")}}},
+		{"address object", `{"address":{"city":"London","street":"1 Main St"}}`,
+			[]presage.Identifier{{Kind: "address", Hash: hash("address:1 main st london")}}},
+		{"nothing to look up", `{"customerId":"C-1","plan":"pro"}`, nil},
+	}
+	for _, tt := range tests {
+		got := Lookups(secret, "", json.RawMessage(tt.traits))
+		if len(got) != len(tt.want) {
+			t.Errorf("%s: Lookups = %+v, want %+v", tt.name, got, tt.want)
+			continue
+		}
+		for i := range tt.want {
+			if got[i] != tt.want[i] {
+				t.Errorf("%s: lookup %d = %+v, want %+v", tt.name, i, got[i], tt.want[i])
+			}
+		}
 	}
 }

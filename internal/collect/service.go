@@ -144,6 +144,9 @@ func (s *Service) accept(ctx context.Context, org presage.Organization, req *Req
 	if err != nil {
 		return CommitResult{}, err
 	}
+	if err := s.dropErasedIdentities(ctx, org, &w); err != nil {
+		return CommitResult{}, err
+	}
 	done := s.score(ctx, &w)
 	out, err := s.committer.Submit(ctx, w)
 	done(err == nil)
@@ -169,6 +172,28 @@ func (s *Service) score(ctx context.Context, w *Write) func(bool) {
 		}
 	}
 	return done
+}
+
+// dropErasedIdentities removes the identifications of erased people: the
+// events stay (the visitor is admitted), but they are not linked to a
+// customer and no trait is stored again.
+func (s *Service) dropErasedIdentities(ctx context.Context, org presage.Organization, w *Write) error {
+	ig, ok := s.gate.(IdentityGate)
+	if !ok || len(w.Identifications) == 0 {
+		return nil
+	}
+	kept := w.Identifications[:0]
+	for _, id := range w.Identifications {
+		erased, err := ig.ErasedIdentity(ctx, org, id.Identifiers)
+		if err != nil {
+			return fmt.Errorf("tombstone check: %w", err)
+		}
+		if !erased {
+			kept = append(kept, id)
+		}
+	}
+	w.Identifications = kept
+	return nil
 }
 
 // buildWrite turns a validated request into what the store applies. The
@@ -199,7 +224,8 @@ func (s *Service) buildWrite(org presage.Organization, req *Request, enr []presa
 		}
 		w.Identifications = append(w.Identifications, Identification{
 			VisitorID:     req.VisitorID,
-			Identifiers:   Identifiers(org.IdentitySecret, e.Identity),
+			Identifiers:   Identifiers(org.IdentitySecret, org.PhoneRegion, e.Identity),
+			Lookups:       Lookups(org.IdentitySecret, org.PhoneRegion, e.Traits),
 			Traits:        e.Traits,
 			At:            e.OccurredAt,
 			NewCustomerID: s.newID("cus"),

@@ -140,10 +140,14 @@ func TestCollectFromSiteBuildsTheWrite(t *testing.T) {
 		t.Fatalf("identifications = %+v", w.Identifications)
 	}
 	id := w.Identifications[0]
-	wantIDs := Identifiers(testOrg.IdentitySecret, IdentityTraits{CustomerID: "C-42", Email: "ada@example.com"})
+	wantIDs := Identifiers(testOrg.IdentitySecret, testOrg.PhoneRegion, IdentityTraits{CustomerID: "C-42", Email: "ada@example.com"})
 	if id.VisitorID != "visitor-0001" || !id.At.Equal(t2) || id.NewCustomerID != "cus_1" ||
 		fmt.Sprint(id.Identifiers) != fmt.Sprint(wantIDs) || wantIDs[0].Kind != "external_id" {
 		t.Errorf("identification = %+v", id)
+	}
+	if wantLookups := Lookups(testOrg.IdentitySecret, testOrg.PhoneRegion, id.Traits); len(wantLookups) == 0 ||
+		fmt.Sprint(id.Lookups) != fmt.Sprint(wantLookups) {
+		t.Errorf("lookups = %+v, want %+v", id.Lookups, wantLookups)
 	}
 	var traits map[string]any
 	if err := json.Unmarshal(id.Traits, &traits); err != nil || traits["email"] != "ada@example.com" || traits["givenName"] != "Ada" {

@@ -38,13 +38,18 @@ type Write struct {
 // first of Identifiers (in the given priority order) already known; else keeps
 // the visitor's current customer; else creates a customer with ID
 // NewCustomerID. It then records every identifier not yet owned by another
-// customer as owned by the chosen one, merges Traits into the customer's traits
-// (top-level keys of Traits overwrite), and points the visitor at the customer.
-// It must be safe when two nodes identify the same person concurrently
-// (INSERT … ON CONFLICT and re-read, never check-then-insert alone).
+// customer as owned by the chosen one, records every one of Lookups for the
+// chosen customer (lookups are not unique: several customers may share a
+// name), merges Traits into the customer's traits (top-level keys of Traits
+// overwrite), and points the visitor at the customer. It must be safe when two
+// nodes identify the same person concurrently (INSERT … ON CONFLICT and
+// re-read, never check-then-insert alone).
 type Identification struct {
-	VisitorID     string
-	Identifiers   []presage.Identifier
+	VisitorID   string
+	Identifiers []presage.Identifier
+	// Lookups are the blind indexes of the values the customer can be
+	// searched by (email, phone, name, address), for data subject requests.
+	Lookups       []presage.Identifier
 	Traits        json.RawMessage // JSON object
 	At            time.Time
 	NewCustomerID string

@@ -262,6 +262,24 @@ func (f *fakeStore) CreateSigningKey(_ context.Context, k SigningKey) (SigningKe
 	return k, nil
 }
 
+func (f *fakeStore) AnonymizeSubject(_ context.Context, orgID string, visitorIDs, customerIDs []string) (int64, int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var records, states int64
+	for i, r := range f.records[orgID] {
+		if r.VisitorID != "" && slices.Contains(visitorIDs, r.VisitorID) || r.CustomerID != "" && slices.Contains(customerIDs, r.CustomerID) {
+			r.VisitorID, r.CustomerID, r.IPPrefix, r.UserAgent, r.SubjectSalt = "", "", "", "", ""
+			f.records[orgID][i] = r
+			records++
+		}
+	}
+	for _, v := range visitorIDs {
+		states += int64(len(f.states[orgID][v]))
+		delete(f.states[orgID], v)
+	}
+	return records, states, nil
+}
+
 // tamper runs fn on orgID's stored records (for verification tests).
 func (f *fakeStore) tamper(orgID string, fn func(recs []Record) []Record) {
 	f.mu.Lock()

@@ -17,26 +17,57 @@ import (
 // invalid UTF-8 becomes U+FFFD), integers in decimal, times as Unix
 // milliseconds, and maps as objects with keys sorted bytewise.
 
-// CanonicalRecord returns the canonical JSON of every field of r except Hash:
+// Record format versions. A version 1 record's hash covers the subject's
+// identifying values in clear; a version 2 record's hash covers its subject
+// commitment instead, so erasing those values leaves the chain intact.
+const (
+	RecordV1 = 1
+	RecordV2 = 2
+)
+
+// RecordVersion returns the format of r: version 2 when it carries a subject
+// commitment, version 1 (written before migration 0005) otherwise.
+func RecordVersion(r Record) int {
+	if r.SubjectCommitment != "" {
+		return RecordV2
+	}
+	return RecordV1
+}
+
+// CanonicalRecord returns the canonical JSON of every field of r except Hash
+// (and the salt and identifying values, which the commitment stands for):
 //
-//	{"orgId","seq","id","visitorId","customerId","action","decisions":{purpose: decision, …sorted},
-//	 "noticeVersion","noticeHash","method","recordedAt":unixMs,"ipPrefix","userAgent","artefact","prevHash"}
+//	version 2: {"v":2,"orgId","seq","id","subject":commitment,"action","decisions":{purpose: decision, …sorted},
+//	            "noticeVersion","noticeHash","method","recordedAt":unixMs,"artefact","prevHash"}
+//	version 1: {"orgId","seq","id","visitorId","customerId","action","decisions":{…sorted},
+//	            "noticeVersion","noticeHash","method","recordedAt":unixMs,"ipPrefix","userAgent","artefact","prevHash"}
 //
-// The artefact is compacted (json.Compact) and null when empty. An artefact
-// that is not valid JSON (only a damaged row can hold one) is written instead
-// as "artefactRaw": base64 of its bytes, so it still hashes unambiguously.
+// The two cannot be confused: only version 2 starts with "v". The artefact
+// is compacted (json.Compact) and null when empty. An artefact that is not
+// valid JSON (only a damaged row can hold one) is written instead as
+// "artefactRaw": base64 of its bytes, so it still hashes unambiguously.
 func CanonicalRecord(r Record) []byte {
 	var b bytes.Buffer
-	b.WriteString(`{"orgId":`)
+	v2 := RecordVersion(r) == RecordV2
+	if v2 {
+		b.WriteString(`{"v":2,"orgId":`)
+	} else {
+		b.WriteString(`{"orgId":`)
+	}
 	writeString(&b, r.OrgID)
 	b.WriteString(`,"seq":`)
 	b.WriteString(strconv.FormatInt(r.Seq, 10))
 	b.WriteString(`,"id":`)
 	writeString(&b, r.ID)
-	b.WriteString(`,"visitorId":`)
-	writeString(&b, r.VisitorID)
-	b.WriteString(`,"customerId":`)
-	writeString(&b, r.CustomerID)
+	if v2 {
+		b.WriteString(`,"subject":`)
+		writeString(&b, r.SubjectCommitment)
+	} else {
+		b.WriteString(`,"visitorId":`)
+		writeString(&b, r.VisitorID)
+		b.WriteString(`,"customerId":`)
+		writeString(&b, r.CustomerID)
+	}
 	b.WriteString(`,"action":`)
 	writeString(&b, string(r.Action))
 	b.WriteString(`,"decisions":`)
@@ -49,10 +80,12 @@ func CanonicalRecord(r Record) []byte {
 	writeString(&b, string(r.Method))
 	b.WriteString(`,"recordedAt":`)
 	b.WriteString(strconv.FormatInt(r.RecordedAt.UnixMilli(), 10))
-	b.WriteString(`,"ipPrefix":`)
-	writeString(&b, r.IPPrefix)
-	b.WriteString(`,"userAgent":`)
-	writeString(&b, r.UserAgent)
+	if !v2 {
+		b.WriteString(`,"ipPrefix":`)
+		writeString(&b, r.IPPrefix)
+		b.WriteString(`,"userAgent":`)
+		writeString(&b, r.UserAgent)
+	}
 	if len(bytes.TrimSpace(r.Artefact)) == 0 {
 		b.WriteString(`,"artefact":null`)
 	} else {

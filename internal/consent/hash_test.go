@@ -8,6 +8,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -55,9 +56,24 @@ type golden struct {
 	// Notices that record bases; a notice without them hashes as before.
 	BasedNoticeCanonical string `json:"basedNoticeCanonical"`
 	BasedNoticeHash      string `json:"basedNoticeHash"`
+	// Version 2: the subject commitment of goldenSealedRecord and the
+	// record, whose hash covers the commitment instead of the values.
+	SubjectCanonical      string `json:"subjectCanonical"`
+	SubjectCommitment     string `json:"subjectCommitment"`
+	SealedRecordCanonical string `json:"sealedRecordCanonical"`
+	SealedRecordHash      string `json:"sealedRecordHash"`
+}
+
+// goldenSealedRecord is goldenRecord as a version 2 record with a fixed salt.
+func goldenSealedRecord() Record {
+	r := goldenRecord()
+	r.SubjectSalt = "00112233445566778899aabbccddeeff"
+	r.SubjectCommitment = SubjectCommitment(r)
+	return r
 }
 
 func TestHashGolden(t *testing.T) {
+	sealed := goldenSealedRecord()
 	got := golden{
 		RecordCanonical: string(CanonicalRecord(goldenRecord())),
 		RecordHash:      HashRecord(goldenRecord()),
@@ -66,6 +82,11 @@ func TestHashGolden(t *testing.T) {
 
 		BasedNoticeCanonical: string(CanonicalNotice(goldenBasedNotice())),
 		BasedNoticeHash:      NoticeHash(goldenBasedNotice()),
+
+		SubjectCanonical:      string(CanonicalSubject(sealed.SubjectSalt, sealed.VisitorID, sealed.CustomerID, sealed.IPPrefix, sealed.UserAgent)),
+		SubjectCommitment:     sealed.SubjectCommitment,
+		SealedRecordCanonical: string(CanonicalRecord(sealed)),
+		SealedRecordHash:      HashRecord(sealed),
 	}
 	path := filepath.Join("testdata", "hash_golden.json")
 	if *update {
@@ -92,6 +113,25 @@ func TestHashGolden(t *testing.T) {
 	sum := sha256.Sum256([]byte(goldenRecord().PrevHash + "\n" + want.RecordCanonical))
 	if hex.EncodeToString(sum[:]) != want.RecordHash {
 		t.Error("the golden record hash is not SHA-256(prevHash + \"\\n\" + canonical)")
+	}
+	sum = sha256.Sum256([]byte(want.SubjectCanonical))
+	if hex.EncodeToString(sum[:]) != want.SubjectCommitment {
+		t.Error("the golden subject commitment is not SHA-256(canonical subject)")
+	}
+	sum = sha256.Sum256([]byte(sealed.PrevHash + "\n" + want.SealedRecordCanonical))
+	if hex.EncodeToString(sum[:]) != want.SealedRecordHash {
+		t.Error("the golden sealed record hash is not SHA-256(prevHash + \"\\n\" + canonical)")
+	}
+	for _, value := range []string{sealed.VisitorID, sealed.CustomerID, sealed.IPPrefix, sealed.SubjectSalt} {
+		if strings.Contains(want.SealedRecordCanonical, value) {
+			t.Errorf("the canonical version 2 record holds %q", value)
+		}
+	}
+	if !strings.HasPrefix(want.SealedRecordCanonical, `{"v":2,`) || strings.HasPrefix(want.RecordCanonical, `{"v"`) {
+		t.Error("the canonical forms of version 1 and 2 are not told apart by their start")
+	}
+	if !json.Valid([]byte(got.SealedRecordCanonical)) || !json.Valid([]byte(got.SubjectCanonical)) {
+		t.Error("version 2 canonical forms are not valid JSON")
 	}
 	if !json.Valid([]byte(got.RecordCanonical)) || !json.Valid([]byte(got.NoticeCanonical)) {
 		t.Error("canonical forms are not valid JSON")
@@ -178,5 +218,44 @@ func TestNoticeHash(t *testing.T) {
 		if NoticeHash(n) == want {
 			t.Errorf("changing the %s did not change the notice hash", name)
 		}
+	}
+}
+
+func TestSealedRecordHash(t *testing.T) {
+	base := goldenSealedRecord()
+	hash, commitment := HashRecord(base), base.SubjectCommitment
+	tests := []struct {
+		name           string
+		mod            func(*Record)
+		hashChanges    bool
+		subjectChanges bool
+	}{
+		{"visitor", func(r *Record) { r.VisitorID = "v-other000" }, false, true},
+		{"customer", func(r *Record) { r.CustomerID = "" }, false, true},
+		{"ip prefix", func(r *Record) { r.IPPrefix = "203.0.114.0/24" }, false, true},
+		{"user agent", func(r *Record) { r.UserAgent += " " }, false, true},
+		{"salt", func(r *Record) { r.SubjectSalt = NewSubjectSalt() }, false, true},
+		{"value moved between fields", func(r *Record) { r.VisitorID, r.CustomerID = r.VisitorID+r.CustomerID[:1], r.CustomerID[1:] }, false, true},
+		{"anonymized", func(r *Record) {
+			r.VisitorID, r.CustomerID, r.IPPrefix, r.UserAgent, r.SubjectSalt = "", "", "", "", ""
+		}, false, true},
+		{"commitment", func(r *Record) { r.SubjectCommitment = SubjectCommitment(goldenRecord()) }, true, false},
+		{"decision", func(r *Record) { r.Decisions["analytics"] = Denied }, true, false},
+		{"artefact", func(r *Record) { r.Artefact = nil }, true, false},
+		{"prev hash", func(r *Record) { r.PrevHash = "" }, true, false},
+	}
+	for _, tt := range tests {
+		r := goldenSealedRecord()
+		tt.mod(&r)
+		if got := HashRecord(r) != hash; got != tt.hashChanges {
+			t.Errorf("%s: hash changed %v, want %v", tt.name, got, tt.hashChanges)
+		}
+		if got := SubjectCommitment(r) != commitment; got != tt.subjectChanges {
+			t.Errorf("%s: subject commitment changed %v, want %v", tt.name, got, tt.subjectChanges)
+		}
+	}
+	if a, b := Seal(goldenRecord()), Seal(goldenRecord()); a.SubjectSalt == b.SubjectSalt || a.SubjectCommitment == b.SubjectCommitment ||
+		len(a.SubjectSalt) != 2*SaltBytes || HashRecord(a) == HashRecord(b) {
+		t.Error("two seals of one record share a salt or commitment: commitments would link a subject's records")
 	}
 }

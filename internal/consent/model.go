@@ -130,7 +130,9 @@ const (
 // Record is one ledger entry. Seq numbers a chain per organization from 1
 // without gaps; PrevHash is the Hash of record Seq-1 ("" for the first); Hash
 // covers every other field (see HashRecord), so altering, inserting or
-// deleting a record breaks the chain.
+// deleting a record breaks the chain. The identifying fields (VisitorID,
+// CustomerID, IPPrefix, UserAgent) are covered through SubjectCommitment,
+// which an erasure keeps while it blanks them and the salt (see subject.go).
 //
 // Stores must give every field back exactly as appended, because
 // verification recomputes HashRecord from them: RecordedAt at millisecond
@@ -154,8 +156,15 @@ type Record struct {
 	// Artefact is what a consent manager gave, stored as given:
 	// {"tcf": "<TC string>", "gcm": {...}, "klaro": {...}}.
 	Artefact json.RawMessage
-	PrevHash string
-	Hash     string
+	// SubjectSalt is the record's random salt (SaltBytes bytes, hex); ""
+	// once the subject was erased.
+	SubjectSalt string
+	// SubjectCommitment is the hex SHA-256 of the salt and the identifying
+	// fields (see CanonicalSubject); "" only in a version 1 record, written
+	// before migration 0005 gave every record one.
+	SubjectCommitment string
+	PrevHash          string
+	Hash              string
 }
 
 // State is the current decision of one subject for one purpose: a cache

@@ -96,6 +96,12 @@ func (s *Service) Receipt(ctx context.Context, visitorID string) (string, error)
 	if !presage.ValidClientID(visitorID) {
 		return "", presage.Invalid("/visitorId", -1, "visitorId must be 8 to 64 characters of A-Z, a-z, 0-9, _ and -")
 	}
+	return s.receipt(ctx, org, visitorID)
+}
+
+// receipt builds and signs the receipt of visitorID in org; the caller has
+// authorized the request (the site itself, or a data subject request).
+func (s *Service) receipt(ctx context.Context, org presage.Organization, visitorID string) (string, error) {
 	states, err := s.store.States(ctx, org.ID, visitorID)
 	if err != nil {
 		return "", fmt.Errorf("states: %w", err)

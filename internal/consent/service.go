@@ -37,6 +37,13 @@ type Service struct {
 	orgs     *orgCache
 	notices  *noticeCache
 	erase    func(ctx context.Context, orgID, visitorID string) error
+	orgsByID OrganizationLookup
+}
+
+// OrganizationLookup finds an organization by id; the privacy holder names
+// the controller in the receipts of an export with it.
+type OrganizationLookup interface {
+	GetOrganization(ctx context.Context, id string) (presage.Organization, error)
 }
 
 // Options tunes a Service; zero values are sensible.
@@ -51,6 +58,9 @@ type Options struct {
 	// decision leaves analytics withdrawn or objected in an organization that
 	// erases on withdrawal. This package never touches journey data itself.
 	Erase func(ctx context.Context, orgID, visitorID string) error
+	// Organizations, when set, names the controller in the receipts of a
+	// data subject export; without it they name the organization by id.
+	Organizations OrganizationLookup
 }
 
 // NewService returns a Service over store. visitors may be nil (records then
@@ -71,6 +81,7 @@ func NewService(store Store, visitors VisitorLookup, opt Options) *Service {
 		now:      opt.Now,
 		newID:    opt.NewID,
 		erase:    opt.Erase,
+		orgsByID: opt.Organizations,
 		orgs:     &orgCache{ttl: opt.PurposeTTL, now: opt.Now, m: map[string]orgEntry{}},
 		notices:  &noticeCache{ttl: opt.PurposeTTL, now: opt.Now, m: map[string]noticeEntry{}},
 	}
@@ -280,6 +291,7 @@ func (s *Service) append(ctx context.Context, base Record, ttl time.Duration,
 		r.RecordedAt = s.nowMs()
 		r.Seq = head.Seq + 1
 		r.PrevHash = head.Hash
+		r = Seal(r)
 		r.Hash = HashRecord(r)
 		states := make([]State, 0, len(ds))
 		for _, p := range sortedKeys(ds) {

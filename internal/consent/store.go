@@ -88,6 +88,16 @@ type Store interface {
 	// ExpiresAt ≤ at (the expiry job turns each into an expire record).
 	ExpiredStates(ctx context.Context, at time.Time, limit int) ([]State, error)
 
+	// AnonymizeSubject erases the subject of every record of visitorIDs and
+	// of customerIDs in orgID's chain, in one transaction through the
+	// ledger's controlled rewrite path: it blanks VisitorID, CustomerID,
+	// IPPrefix, UserAgent and SubjectSalt and keeps everything else (action,
+	// decisions, notice, method, time, artefact, commitment and hashes), so
+	// the chain still verifies. It deletes the visitors' states too, and
+	// counts the records it blanked and the states it deleted. Idempotent:
+	// an anonymized record no longer matches any visitor or customer.
+	AnonymizeSubject(ctx context.Context, orgID string, visitorIDs, customerIDs []string) (records int64, states int64, err error)
+
 	// SigningKey returns orgID's receipt-signing key, presage.ErrNotFound
 	// until CreateSigningKey stored one.
 	SigningKey(ctx context.Context, orgID string) (SigningKey, error)

@@ -48,7 +48,10 @@ func (s *Service) Verify(ctx context.Context) (VerifyReport, error) {
 // the record before, reordered when to the record after, altered when it is
 // itself intact, else deleted), a record whose content does not match its
 // Hash (altered), and a last record that disagrees with the store's head
-// (deleted or inserted at the tail, or altered). Records appended during the
+// (deleted or inserted at the tail, or altered), and a record whose
+// identifying values no longer match its subject commitment while it holds
+// its salt (altered; an anonymized record, salt erased, is trusted on its
+// commitment). Records appended during the
 // walk are walked too. A chain rewritten wholesale, head included, cannot be
 // told from an intact one: receipts carry ledger seq and hash, so copies held
 // outside the database anchor it.
@@ -150,6 +153,12 @@ func (s *Service) verifyChain(ctx context.Context, orgID string) (VerifyReport, 
 			}
 			return problem(ChainProblem{Seq: r.Seq, RecordID: r.ID, Kind: ProblemAltered,
 				Detail: fmt.Sprintf("the content of seq %d does not match its hash", r.Seq)})
+		}
+		// The hash covers the commitment, not the identifying columns: a
+		// record that keeps its salt must still commit to them.
+		if why := subjectProblem(*r); why != "" {
+			return problem(ChainProblem{Seq: r.Seq, RecordID: r.ID, Kind: ProblemAltered,
+				Detail: fmt.Sprintf("seq %d was altered: %s", r.Seq, why)})
 		}
 		prevprev, prev = prev, r
 	}

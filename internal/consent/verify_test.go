@@ -68,6 +68,26 @@ func TestVerify(t *testing.T) {
 			forged.Hash = HashRecord(forged)
 			return append(r, forged)
 		}, nil, ProblemInserted, n + 1},
+		{"altered visitor", func(r []Record) []Record { r[2].VisitorID = visitorA; return r }, nil, ProblemAltered, 3},
+		{"altered customer", func(r []Record) []Record { r[2].CustomerID = "cus_forged"; return r }, nil, ProblemAltered, 3},
+		{"altered ip prefix", func(r []Record) []Record { r[3].IPPrefix = "198.51.100.0/24"; return r }, nil, ProblemAltered, 4},
+		{"altered user agent", func(r []Record) []Record { r[9].UserAgent = "forged"; return r }, nil, ProblemAltered, 10},
+		{"altered visitor, new commitment", func(r []Record) []Record {
+			r[2].VisitorID = visitorA
+			r[2].SubjectCommitment = SubjectCommitment(r[2])
+			return r
+		}, nil, ProblemAltered, 3},
+		{"anonymized", func(r []Record) []Record {
+			for _, i := range []int{2, 5, 8} {
+				r[i].VisitorID, r[i].CustomerID, r[i].IPPrefix, r[i].UserAgent, r[i].SubjectSalt = "", "", "", "", ""
+			}
+			return r
+		}, nil, "", 0},
+		{"salt erased, subject kept", func(r []Record) []Record { r[2].SubjectSalt = ""; return r }, nil, ProblemAltered, 3},
+		{"anonymized, then attributed", func(r []Record) []Record {
+			r[2].CustomerID, r[2].IPPrefix, r[2].UserAgent, r[2].SubjectSalt = "", "", "", ""
+			return r
+		}, nil, ProblemAltered, 3},
 		{"reordered", func(r []Record) []Record {
 			r[4], r[5] = r[5], r[4]
 			r[4].Seq, r[5].Seq = 5, 6

@@ -114,6 +114,18 @@ func cleanEnv(extra ...string) []string {
 type Storage struct {
 	DataDir     string
 	DatabaseURL string
+	// MasterKeyFile, when set, is the master key the server reads
+	// (PRESAGE_MASTER_KEY_FILE) instead of DataDir/master.key: nodes sharing
+	// one database must share one master key.
+	MasterKeyFile string
+}
+
+// env is what the storage adds to a server's environment.
+func (s Storage) env() []string {
+	if s.MasterKeyFile == "" {
+		return nil
+	}
+	return []string{"PRESAGE_MASTER_KEY_FILE=" + s.MasterKeyFile}
 }
 
 func sqliteStorage(t testing.TB) Storage {
@@ -279,7 +291,7 @@ func (s *Server) spawn() {
 	args := append([]string{"serve", "--addr", s.Addr, "--demo=false"}, s.Storage.flags()...)
 	args = append(args, s.Extra...)
 	cmd := exec.Command(presageBinary(s.t), args...)
-	cmd.Env = cleanEnv()
+	cmd.Env = cleanEnv(s.Storage.env()...)
 	cmd.Stdout, cmd.Stderr = s.log, s.log
 	fmt.Fprintf(s.log, "=== %s: presage %s\n", time.Now().Format(time.TimeOnly+".000"), strings.Join(args, " "))
 	if err := cmd.Start(); err != nil {

@@ -13,24 +13,37 @@ func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, organizationOf(org))
+	writeJSON(w, http.StatusOK, organizationWithRegion(org))
+}
+
+// organizationRegionView is the organization as its own admin sees it: the
+// shared view plus the default phone region.
+type organizationRegionView struct {
+	organizationView
+	PhoneRegion string `json:"phoneRegion"`
+}
+
+func organizationWithRegion(org presage.Organization) organizationRegionView {
+	return organizationRegionView{organizationView: organizationOf(org), PhoneRegion: org.PhoneRegion}
 }
 
 func (s *Server) patchOrganization(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Name           *string   `json:"name"`
 		AllowedOrigins *[]string `json:"allowedOrigins"`
+		PhoneRegion    *string   `json:"phoneRegion"`
 	}
 	if err := decodeJSON(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	org, err := s.Tenants.UpdateOrganization(r.Context(), tenant.OrganizationPatch{Name: in.Name, AllowedOrigins: in.AllowedOrigins})
+	org, err := s.Tenants.UpdateOrganization(r.Context(), tenant.OrganizationPatch{Name: in.Name, AllowedOrigins: in.AllowedOrigins,
+		PhoneRegion: in.PhoneRegion})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, organizationOf(org))
+	writeJSON(w, http.StatusOK, organizationWithRegion(org))
 }
 
 func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) {

@@ -79,5 +79,5 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if code == presage.CodeUnavailable {
 		w.Header().Set("Retry-After", "1")
 	}
-	writeJSONStatus(w, status, "application/problem+json", p)
+	writeJSONStatus(w, status, "application/problem+json", problemBody(r, code, p))
 }

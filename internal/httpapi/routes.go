@@ -24,7 +24,12 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/consent/receipt", s.getReceipt)
 	mux.HandleFunc("GET /.well-known/presage/{org}/jwks.json", s.getJWKS)
 
+	// A signed, expiring export download: the signature is the credential.
+	mux.HandleFunc("GET /gdpr/exports/{id}", s.signedExport)
+
 	mux.Handle("/api/v1/", s.authenticate(s.apiRoutes()))
+	// Genesys Cloud's GDPR API, for clients written against it.
+	mux.Handle("/api/v2/", s.authenticate(s.genesysRoutes()))
 
 	if s.Tracker != nil {
 		mux.Handle("GET /sdk.js", s.Tracker)
@@ -79,6 +84,16 @@ func (s *Server) apiRoutes() *http.ServeMux {
 	api.HandleFunc("GET /api/v1/keys", s.listKeys)
 	api.HandleFunc("POST /api/v1/keys", s.createKey)
 	api.HandleFunc("DELETE /api/v1/keys/{id}", s.revokeKey)
+
+	api.HandleFunc("GET /api/v1/gdpr/subjects", s.searchSubjects)
+	api.HandleFunc("POST /api/v1/gdpr/requests", s.createRequest)
+	api.HandleFunc("GET /api/v1/gdpr/requests", s.listRequests)
+	api.HandleFunc("GET /api/v1/gdpr/requests/{id}", s.getRequest)
+	api.HandleFunc("POST /api/v1/gdpr/requests/{id}/extension", s.extendRequest)
+	api.HandleFunc("GET /api/v1/gdpr/requests/{id}/export", s.downloadExport)
+	api.HandleFunc("GET /api/v1/audit", s.getAudit)
+	api.HandleFunc("GET /api/v1/privacy/settings", s.getPrivacySettings)
+	api.HandleFunc("PUT /api/v1/privacy/settings", s.putPrivacySettings)
 
 	api.HandleFunc("/api/v1/", s.noSuchEndpoint)
 	return api

@@ -13,6 +13,7 @@ import (
 	"github.com/presage-dev/presage/internal/journey"
 	"github.com/presage-dev/presage/internal/outcome"
 	"github.com/presage-dev/presage/internal/predict"
+	"github.com/presage-dev/presage/internal/privacy"
 	"github.com/presage-dev/presage/internal/tenant"
 )
 
@@ -30,6 +31,7 @@ type Config struct {
 	Consents       *consent.Service
 	Outcomes       *outcome.Service
 	Predictions    *predict.Service
+	Privacy        *privacy.Service
 	DB             Pinger
 	Registry       *prometheus.Registry
 	Logger         *slog.Logger

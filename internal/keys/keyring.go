@@ -154,11 +154,13 @@ func IsSealed(v string) bool { return strings.HasPrefix(v, sealPrefix) }
 func (k *Keyring) Sealers(ctx context.Context, orgID string, subjects []string) (map[string]*Sealer, error) {
 	out := make(map[string]*Sealer, len(subjects))
 	var missing []string
+	asked := map[string]bool{} // a subject given twice gets one key, not two racing ones
 	k.mu.RLock()
 	for _, s := range subjects {
 		if sl, ok := k.bySubject[orgID+"\x00"+s]; ok {
 			out[s] = sl
-		} else if _, dup := out[s]; !dup {
+		} else if !asked[s] {
+			asked[s] = true
 			missing = append(missing, s)
 		}
 	}
@@ -175,13 +177,15 @@ func (k *Keyring) Sealers(ctx context.Context, orgID string, subjects []string) 
 		have[dk.Subject] = true
 	}
 	var fresh []DataKey
+	raws := map[string][]byte{} // key id -> the raw key just made: no need to unwrap it again
 	for _, s := range missing {
 		if !have[s] {
-			dk, err := k.newDataKey(orgID, s)
+			dk, raw, err := k.newDataKey(orgID, s)
 			if err != nil {
 				return nil, err
 			}
 			fresh = append(fresh, dk)
+			raws[dk.ID] = raw
 		}
 	}
 	if len(fresh) > 0 {
@@ -192,7 +196,13 @@ func (k *Keyring) Sealers(ctx context.Context, orgID string, subjects []string) 
 		stored = append(stored, created...)
 	}
 	for _, dk := range stored {
-		sl, err := k.remember(dk)
+		var sl *Sealer
+		var err error
+		if raw, ok := raws[dk.ID]; ok {
+			sl, err = k.cache(dk, raw)
+		} else {
+			sl, err = k.remember(dk)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -206,17 +216,19 @@ func (k *Keyring) Sealers(ctx context.Context, orgID string, subjects []string) 
 	return out, nil
 }
 
-func (k *Keyring) newDataKey(orgID, subject string) (DataKey, error) {
+func (k *Keyring) newDataKey(orgID, subject string) (DataKey, []byte, error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
-		return DataKey{}, fmt.Errorf("new data key: %w", err)
+		return DataKey{}, nil, fmt.Errorf("new data key: %w", err)
 	}
+	// 96 random bits name a key: collisions are out of reach, and the id is
+	// repeated in every value the key seals, so it is kept short.
 	id := make([]byte, 12)
 	if _, err := rand.Read(id); err != nil {
-		return DataKey{}, fmt.Errorf("new data key: %w", err)
+		return DataKey{}, nil, fmt.Errorf("new data key: %w", err)
 	}
-	return DataKey{OrgID: orgID, Subject: subject, ID: "dk_" + hex.EncodeToString(id), MasterID: k.current.ID,
-		Wrapped: k.current.aeadSeal(raw, []byte(orgID+"\x00"+subject)), CreatedAt: k.now().UTC().Truncate(time.Millisecond)}, nil
+	return DataKey{OrgID: orgID, Subject: subject, ID: "dk" + base64.RawURLEncoding.EncodeToString(id), MasterID: k.current.ID,
+		Wrapped: k.current.aeadSeal(raw, []byte(orgID+"\x00"+subject)), CreatedAt: k.now().UTC().Truncate(time.Millisecond)}, raw, nil
 }
 
 func (m *MasterKey) aeadSeal(plaintext, additional []byte) []byte {
@@ -254,12 +266,24 @@ func (k *Keyring) remember(dk DataKey) (*Sealer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("unwrap data key %s: %w", dk.ID, err)
 	}
+	return k.cache(dk, raw)
+}
+
+// maxCached bounds the unwrapped keys a node keeps in memory; past it the
+// cache starts afresh (keys are read again from the key store on demand).
+const maxCached = 200_000
+
+// cache makes the Sealer of dk's raw key and remembers it.
+func (k *Keyring) cache(dk DataKey, raw []byte) (*Sealer, error) {
 	aead, err := newAEAD(raw)
 	if err != nil {
 		return nil, fmt.Errorf("data key %s: %w", dk.ID, err)
 	}
 	sl := &Sealer{orgID: dk.OrgID, subject: dk.Subject, keyID: dk.ID, aead: aead}
 	k.mu.Lock()
+	if len(k.byID) >= maxCached {
+		k.byID, k.bySubject = map[string]*Sealer{}, map[string]*Sealer{}
+	}
 	k.byID[dk.OrgID+"\x00"+dk.ID] = sl
 	k.bySubject[dk.OrgID+"\x00"+dk.Subject] = sl
 	k.mu.Unlock()

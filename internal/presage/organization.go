@@ -17,7 +17,11 @@ type Organization struct {
 	// external id) into lookup hashes, so personal values never sit in an index.
 	// Never exposed through an API.
 	IdentitySecret []byte
-	CreatedAt      time.Time
+	// PhoneRegion is the ISO 3166 region (e.g. "FR") phone numbers written
+	// without a country code belong to, when identify normalizes them; ""
+	// when the organization has none (such numbers are kept as digits).
+	PhoneRegion string
+	CreatedAt   time.Time
 }
 
 // APIKey is a secret server-API key. Only the SHA-256 of its secret is stored;

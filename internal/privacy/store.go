@@ -50,8 +50,14 @@ type Store interface {
 	ListAudit(ctx context.Context, orgID string, target string, afterSeq int64, limit int) ([]AuditEntry, error)
 
 	AddTombstones(ctx context.Context, ts []Tombstone) error
-	// HasTombstone returns which of hashes of kind are tombstoned.
+	// Tombstoned returns which of hashes of kind are tombstoned.
 	Tombstoned(ctx context.Context, orgID, kind string, hashes []string) ([]string, error)
+	// AllTombstones returns every tombstone of orgID (the collector caches
+	// them; erasures are rare, so the set stays small).
+	AllTombstones(ctx context.Context, orgID string) ([]Tombstone, error)
+	// CustomerIdentifiers returns the identifiers (kind and blind index)
+	// the customers own, from customer_identifiers.
+	CustomerIdentifiers(ctx context.Context, orgID string, customerIDs []string) ([]Tombstone, error)
 
 	// GetPrivacySettings returns orgID's settings; an organization that never set
 	// them gets DefaultRetention and presage.ErrNotFound is not returned.

@@ -26,6 +26,7 @@ type Engine interface {
 	consent.Store
 	outcome.Store
 	predict.Store
+	predict.SubjectStore
 	// Migrate brings the schema up to date; it is safe to run on every start,
 	// by many nodes at once.
 	Migrate(ctx context.Context) error

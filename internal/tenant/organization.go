@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/presage-dev/presage/internal/identity"
 	"github.com/presage-dev/presage/internal/presage"
 )
 
@@ -87,6 +88,10 @@ func (s *Service) Organization(ctx context.Context) (presage.Organization, error
 type OrganizationPatch struct {
 	Name           *string
 	AllowedOrigins *[]string
+	// PhoneRegion is "" (none) or an ISO 3166 region phone numbering knows
+	// ("FR", case-insensitive); identify reads phone numbers without a
+	// country code as numbers of it.
+	PhoneRegion *string
 }
 
 // UpdateOrganization applies patch to the caller's organization (admin scope).
@@ -114,6 +119,14 @@ func (s *Service) updateOrganization(ctx context.Context, orgID string, patch Or
 			return presage.Organization{}, err
 		}
 		org.AllowedOrigins = norm
+	}
+	if patch.PhoneRegion != nil {
+		region, ok := identity.Region(*patch.PhoneRegion)
+		if !ok {
+			return presage.Organization{}, presage.Invalid("/phoneRegion", -1,
+				"must be empty or an ISO 3166 region code with a phone numbering plan, such as FR or GB")
+		}
+		org.PhoneRegion = region
 	}
 	if err := s.store.UpdateOrganization(ctx, org); err != nil {
 		return presage.Organization{}, fmt.Errorf("update organization: %w", err)

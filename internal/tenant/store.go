@@ -16,7 +16,7 @@ type Store interface {
 	OrganizationByName(ctx context.Context, name string) (presage.Organization, error)
 	OrganizationBySiteKey(ctx context.Context, siteKey string) (presage.Organization, error)
 	ListOrganizations(ctx context.Context) ([]presage.Organization, error)
-	// UpdateOrganization rewrites Name and AllowedOrigins of org.ID.
+	// UpdateOrganization rewrites Name, AllowedOrigins and PhoneRegion of org.ID.
 	UpdateOrganization(ctx context.Context, org presage.Organization) error
 
 	CreateAPIKey(ctx context.Context, key presage.APIKey) error

@@ -157,7 +157,7 @@ func scanNotice(row pgx.Row) (consent.Notice, error) {
 }
 
 const recordColumns = `org_id, seq, id, visitor_id, customer_id, action, decisions, notice_version, notice_hash,
-	method, recorded_at, ip_prefix, user_agent, artefact, prev_hash, hash`
+	method, recorded_at, ip_prefix, user_agent, artefact, subject_salt, subject_commitment, prev_hash, hash`
 
 const stateColumns = `org_id, visitor_id, purpose, decision, record_seq, decided_at, expires_at`
 
@@ -244,9 +244,10 @@ func appendRecord(ctx context.Context, tx pgx.Tx, orgID, visitorID string,
 	// One more round trip: the record, the states and the head.
 	b = &pgx.Batch{}
 	b.Queue(`INSERT INTO consent_records (`+recordColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 		rec.OrgID, rec.Seq, rec.ID, rec.VisitorID, rec.CustomerID, string(rec.Action), decisions, rec.NoticeVersion,
-		rec.NoticeHash, string(rec.Method), rec.RecordedAt, rec.IPPrefix, rec.UserAgent, artefact, rec.PrevHash, rec.Hash)
+		rec.NoticeHash, string(rec.Method), rec.RecordedAt, rec.IPPrefix, rec.UserAgent, artefact, nullString(rec.SubjectSalt),
+		rec.SubjectCommitment, rec.PrevHash, rec.Hash)
 	if n := len(states); n > 0 {
 		purpose, decision, seq := make([]string, n), make([]string, n), make([]int64, n)
 		decided, expires := make([]time.Time, n), make([]*time.Time, n)
@@ -325,10 +326,14 @@ func (db *DB) SubjectRecords(ctx context.Context, orgID, visitorID, customerID s
 func scanRecord(row pgx.Row) (consent.Record, error) {
 	var r consent.Record
 	var action, method, decisions string
-	var artefact *string
+	var artefact, salt *string
 	if err := row.Scan(&r.OrgID, &r.Seq, &r.ID, &r.VisitorID, &r.CustomerID, &action, &decisions, &r.NoticeVersion,
-		&r.NoticeHash, &method, &r.RecordedAt, &r.IPPrefix, &r.UserAgent, &artefact, &r.PrevHash, &r.Hash); err != nil {
+		&r.NoticeHash, &method, &r.RecordedAt, &r.IPPrefix, &r.UserAgent, &artefact, &salt, &r.SubjectCommitment,
+		&r.PrevHash, &r.Hash); err != nil {
 		return consent.Record{}, err
+	}
+	if salt != nil {
+		r.SubjectSalt = *salt
 	}
 	if err := json.Unmarshal([]byte(decisions), &r.Decisions); err != nil {
 		return consent.Record{}, fmt.Errorf("decode decisions of record %d: %w", r.Seq, err)
@@ -431,7 +436,9 @@ func scanSigningKey(row pgx.Row) (consent.SigningKey, error) {
 	if err := row.Scan(&k.OrgID, &k.KID, &priv, &k.CreatedAt); err != nil {
 		return consent.SigningKey{}, err
 	}
-	if len(priv) != ed25519.PrivateKeySize {
+	// A key wrapped by the master key (store/sealed) is longer than the
+	// 64 bytes of one stored in clear; the decorator unwraps and checks it.
+	if len(priv) < ed25519.PrivateKeySize {
 		return consent.SigningKey{}, fmt.Errorf("stored key has %d bytes", len(priv))
 	}
 	k.Private, k.CreatedAt = ed25519.PrivateKey(priv), k.CreatedAt.UTC()

@@ -47,6 +47,9 @@ func (db *DB) EraseVisitor(ctx context.Context, orgID, visitorID string) (journe
 		if _, err := tx.Exec(ctx, `DELETE FROM customer_identifiers WHERE org_id = $1 AND customer_id = $2`, orgID, *customerID); err != nil {
 			return err
 		}
+		if _, err := tx.Exec(ctx, `DELETE FROM customer_lookups WHERE org_id = $1 AND customer_id = $2`, orgID, *customerID); err != nil {
+			return err
+		}
 		if tag, err = tx.Exec(ctx, `DELETE FROM customers WHERE org_id = $1 AND id = $2`, orgID, *customerID); err != nil {
 			return err
 		}

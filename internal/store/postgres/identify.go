@@ -50,6 +50,15 @@ func identify(ctx context.Context, tx pgx.Tx, id commitplan.Identification) erro
 			customerID, created = owner, false
 		}
 	}
+	// Lookups are recorded for the customer chosen above, once adoption is
+	// settled, so they never need moving.
+	for _, l := range id.Lookups {
+		if _, err := tx.Exec(ctx, `INSERT INTO customer_lookups (org_id, kind, hash, customer_id)
+			VALUES ($1, $2, $3, $4) ON CONFLICT (org_id, kind, hash, customer_id) DO NOTHING`,
+			id.OrgID, l.Kind, l.Hash, customerID); err != nil {
+			return fmt.Errorf("identify: record lookup: %w", err)
+		}
+	}
 	var traits string
 	if err := tx.QueryRow(ctx, `SELECT traits FROM customers WHERE org_id = $1 AND id = $2 FOR UPDATE`,
 		id.OrgID, customerID).Scan(&traits); err != nil {

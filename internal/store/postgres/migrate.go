@@ -63,7 +63,9 @@ func (db *DB) Migrate(ctx context.Context) (err error) {
 			return fmt.Errorf("migrate postgres: apply %s: %w", m.Name, err)
 		}
 	}
-	return nil
+	// Migration 0005's Go step, under the same lock: it needs the columns
+	// the SQL added.
+	return sealConsentRecords(ctx, conn)
 }
 
 // SchemaVersion returns the highest applied migration.

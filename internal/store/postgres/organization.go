@@ -11,7 +11,7 @@ import (
 	"github.com/presage-dev/presage/internal/store/internal/rowjson"
 )
 
-const orgColumns = `id, name, site_key, allowed_origins, identity_secret, created_at`
+const orgColumns = `id, name, site_key, allowed_origins, identity_secret, created_at, phone_region`
 
 // CreateOrganization inserts org; a taken ID, Name or SiteKey is a conflict.
 func (db *DB) CreateOrganization(ctx context.Context, org presage.Organization) error {
@@ -19,8 +19,9 @@ func (db *DB) CreateOrganization(ctx context.Context, org presage.Organization) 
 	if err != nil {
 		return fmt.Errorf("create organization: %w", err)
 	}
-	_, err = db.pool.exec(ctx, `INSERT INTO organizations (`+orgColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`,
-		org.ID, org.Name, org.SiteKey, origins, rowjson.NonNil(org.IdentitySecret), presage.StoredTime(org.CreatedAt))
+	_, err = db.pool.exec(ctx, `INSERT INTO organizations (`+orgColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		org.ID, org.Name, org.SiteKey, origins, rowjson.NonNil(org.IdentitySecret), presage.StoredTime(org.CreatedAt),
+		org.PhoneRegion)
 	if isUnique(err) {
 		return conflict("an organization with this id, name or site key exists", err)
 	}
@@ -63,14 +64,14 @@ func (db *DB) ListOrganizations(ctx context.Context) ([]presage.Organization, er
 	return orgs, nil
 }
 
-// UpdateOrganization rewrites Name and AllowedOrigins of org.ID.
+// UpdateOrganization rewrites Name, AllowedOrigins and PhoneRegion of org.ID.
 func (db *DB) UpdateOrganization(ctx context.Context, org presage.Organization) error {
 	origins, err := rowjson.Encode(rowjson.NonNil(org.AllowedOrigins))
 	if err != nil {
 		return fmt.Errorf("update organization: %w", err)
 	}
-	tag, err := db.pool.exec(ctx, `UPDATE organizations SET name = $1, allowed_origins = $2 WHERE id = $3`,
-		org.Name, origins, org.ID)
+	tag, err := db.pool.exec(ctx, `UPDATE organizations SET name = $1, allowed_origins = $2, phone_region = $3 WHERE id = $4`,
+		org.Name, origins, org.PhoneRegion, org.ID)
 	if isUnique(err) {
 		return conflict("an organization with this name exists", err)
 	}
@@ -86,7 +87,7 @@ func (db *DB) UpdateOrganization(ctx context.Context, org presage.Organization) 
 func scanOrganization(row pgx.Row) (presage.Organization, error) {
 	var org presage.Organization
 	var origins string
-	if err := row.Scan(&org.ID, &org.Name, &org.SiteKey, &origins, &org.IdentitySecret, &org.CreatedAt); err != nil {
+	if err := row.Scan(&org.ID, &org.Name, &org.SiteKey, &origins, &org.IdentitySecret, &org.CreatedAt, &org.PhoneRegion); err != nil {
 		return presage.Organization{}, err
 	}
 	if err := json.Unmarshal([]byte(origins), &org.AllowedOrigins); err != nil {

@@ -155,7 +155,7 @@ func scanNotice(s scanner) (consent.Notice, error) {
 }
 
 const recordColumns = `org_id, seq, id, visitor_id, customer_id, action, decisions, notice_version, notice_hash,
-	method, recorded_at, ip_prefix, user_agent, artefact, prev_hash, hash`
+	method, recorded_at, ip_prefix, user_agent, artefact, subject_salt, subject_commitment, prev_hash, hash`
 
 const stateColumns = `org_id, visitor_id, purpose, decision, record_seq, decided_at, expires_at`
 
@@ -227,14 +227,17 @@ func insertRecord(ctx context.Context, tx *sql.Tx, r consent.Record) error {
 	if err != nil {
 		return err
 	}
-	var artefact any
+	var artefact, salt any
 	if len(r.Artefact) > 0 {
 		artefact = string(r.Artefact)
 	}
+	if r.SubjectSalt != "" {
+		salt = r.SubjectSalt
+	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO consent_records (`+recordColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.OrgID, r.Seq, r.ID, r.VisitorID, r.CustomerID, string(r.Action), decisions, r.NoticeVersion, r.NoticeHash,
-		string(r.Method), unixMilli(r.RecordedAt), r.IPPrefix, r.UserAgent, artefact, r.PrevHash, r.Hash)
+		string(r.Method), unixMilli(r.RecordedAt), r.IPPrefix, r.UserAgent, artefact, salt, r.SubjectCommitment, r.PrevHash, r.Hash)
 	if isUnique(err) {
 		return conflict("a consent record with this id or sequence number exists", err)
 	}
@@ -298,12 +301,14 @@ func (db *DB) SubjectRecords(ctx context.Context, orgID, visitorID, customerID s
 func scanRecord(s scanner) (consent.Record, error) {
 	var r consent.Record
 	var decisions string
-	var artefact sql.NullString
+	var artefact, salt sql.NullString
 	var recorded int64
 	if err := s.Scan(&r.OrgID, &r.Seq, &r.ID, &r.VisitorID, &r.CustomerID, &r.Action, &decisions, &r.NoticeVersion,
-		&r.NoticeHash, &r.Method, &recorded, &r.IPPrefix, &r.UserAgent, &artefact, &r.PrevHash, &r.Hash); err != nil {
+		&r.NoticeHash, &r.Method, &recorded, &r.IPPrefix, &r.UserAgent, &artefact, &salt, &r.SubjectCommitment,
+		&r.PrevHash, &r.Hash); err != nil {
 		return consent.Record{}, err
 	}
+	r.SubjectSalt = salt.String
 	if err := json.Unmarshal([]byte(decisions), &r.Decisions); err != nil {
 		return consent.Record{}, fmt.Errorf("decode decisions of record %d: %w", r.Seq, err)
 	}
@@ -412,7 +417,9 @@ func scanSigningKey(s scanner) (consent.SigningKey, error) {
 	if err := s.Scan(&k.OrgID, &k.KID, &priv, &created); err != nil {
 		return consent.SigningKey{}, err
 	}
-	if len(priv) != ed25519.PrivateKeySize {
+	// A key wrapped by the master key (store/sealed) is longer than the
+	// 64 bytes of one stored in clear; the decorator unwraps and checks it.
+	if len(priv) < ed25519.PrivateKeySize {
 		return consent.SigningKey{}, fmt.Errorf("stored key has %d bytes", len(priv))
 	}
 	k.Private, k.CreatedAt = ed25519.PrivateKey(priv), fromMS(created)

@@ -45,6 +45,9 @@ func (db *DB) EraseVisitor(ctx context.Context, orgID, visitorID string) (journe
 		if _, err := tx.ExecContext(ctx, `DELETE FROM customer_identifiers WHERE org_id = ? AND customer_id = ?`, orgID, customerID.String); err != nil {
 			return err
 		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM customer_lookups WHERE org_id = ? AND customer_id = ?`, orgID, customerID.String); err != nil {
+			return err
+		}
 		if res, err = tx.ExecContext(ctx, `DELETE FROM customers WHERE org_id = ? AND id = ?`, orgID, customerID.String); err != nil {
 			return err
 		}

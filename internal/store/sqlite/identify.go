@@ -16,6 +16,8 @@ const (
 		VALUES (?, ?, '{}', ?, ?) ON CONFLICT (org_id, id) DO NOTHING`
 	recordIdentifierSQL = `INSERT INTO customer_identifiers (org_id, kind, hash, customer_id)
 		VALUES (?, ?, ?, ?) ON CONFLICT (org_id, kind, hash) DO NOTHING`
+	recordLookupSQL = `INSERT INTO customer_lookups (org_id, kind, hash, customer_id)
+		VALUES (?, ?, ?, ?) ON CONFLICT (org_id, kind, hash, customer_id) DO NOTHING`
 	readTraitsSQL   = `SELECT traits FROM customers WHERE org_id = ? AND id = ?`
 	updateTraitsSQL = `UPDATE customers SET traits = ?, updated_at = MAX(updated_at, ?) WHERE org_id = ? AND id = ?`
 	linkVisitorSQL  = `INSERT INTO visitors (org_id, id, customer_id, first_seen_at, last_seen_at, session_count)
@@ -24,7 +26,7 @@ const (
 	visitorCustomerSQL = `SELECT customer_id FROM visitors WHERE org_id = ? AND id = ?`
 )
 
-var identifySQL = [...]string{createCustomerSQL, recordIdentifierSQL, readTraitsSQL, updateTraitsSQL, linkVisitorSQL,
+var identifySQL = [...]string{createCustomerSQL, recordIdentifierSQL, recordLookupSQL, readTraitsSQL, updateTraitsSQL, linkVisitorSQL,
 	findIdentifierSQL, visitorCustomerSQL}
 
 // identify applies one identification inside the commit's transaction. The
@@ -41,6 +43,11 @@ func (db *DB) identify(ctx context.Context, tx *sql.Tx, id commitplan.Identifica
 	for _, ident := range id.Identifiers {
 		if err := db.exec(ctx, tx, recordIdentifierSQL, id.OrgID, ident.Kind, ident.Hash, customerID); err != nil {
 			return fmt.Errorf("identify: record identifier: %w", err)
+		}
+	}
+	for _, l := range id.Lookups {
+		if err := db.exec(ctx, tx, recordLookupSQL, id.OrgID, l.Kind, l.Hash, customerID); err != nil {
+			return fmt.Errorf("identify: record lookup: %w", err)
 		}
 	}
 	var traits string

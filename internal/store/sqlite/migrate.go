@@ -25,7 +25,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 		version INTEGER NOT NULL PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("migrate sqlite: create schema_migrations: %w", err)
 	}
-	return db.writeTx(ctx, func(tx *sql.Tx) error {
+	err = db.writeTx(ctx, func(tx *sql.Tx) error {
 		var current int
 		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
 			return fmt.Errorf("migrate sqlite: read version: %w", err)
@@ -45,6 +45,11 @@ func (db *DB) Migrate(ctx context.Context) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	// Migration 0005's Go step: it needs the columns the SQL added.
+	return db.sealConsentRecords(ctx)
 }
 
 // SchemaVersion returns the highest applied migration (0 for a new database).

@@ -9,7 +9,7 @@ import (
 	"github.com/presage-dev/presage/internal/store/internal/rowjson"
 )
 
-const orgColumns = `id, name, site_key, allowed_origins, identity_secret, created_at`
+const orgColumns = `id, name, site_key, allowed_origins, identity_secret, created_at, phone_region`
 
 // CreateOrganization inserts org; a taken ID, Name or SiteKey is a conflict.
 func (db *DB) CreateOrganization(ctx context.Context, org presage.Organization) error {
@@ -17,8 +17,9 @@ func (db *DB) CreateOrganization(ctx context.Context, org presage.Organization) 
 	if err != nil {
 		return fmt.Errorf("create organization: %w", err)
 	}
-	_, err = db.write.ExecContext(ctx, `INSERT INTO organizations (`+orgColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
-		org.ID, org.Name, org.SiteKey, origins, rowjson.NonNil(org.IdentitySecret), unixMilli(org.CreatedAt))
+	_, err = db.write.ExecContext(ctx, `INSERT INTO organizations (`+orgColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		org.ID, org.Name, org.SiteKey, origins, rowjson.NonNil(org.IdentitySecret), unixMilli(org.CreatedAt),
+		org.PhoneRegion)
 	if isUnique(err) {
 		return conflict("an organization with this id, name or site key exists", err)
 	}
@@ -62,14 +63,14 @@ func (db *DB) ListOrganizations(ctx context.Context) ([]presage.Organization, er
 	return orgs, nil
 }
 
-// UpdateOrganization rewrites Name and AllowedOrigins of org.ID.
+// UpdateOrganization rewrites Name, AllowedOrigins and PhoneRegion of org.ID.
 func (db *DB) UpdateOrganization(ctx context.Context, org presage.Organization) error {
 	origins, err := rowjson.Encode(rowjson.NonNil(org.AllowedOrigins))
 	if err != nil {
 		return fmt.Errorf("update organization: %w", err)
 	}
-	res, err := db.write.ExecContext(ctx, `UPDATE organizations SET name = ?, allowed_origins = ? WHERE id = ?`,
-		org.Name, origins, org.ID)
+	res, err := db.write.ExecContext(ctx, `UPDATE organizations SET name = ?, allowed_origins = ?, phone_region = ? WHERE id = ?`,
+		org.Name, origins, org.PhoneRegion, org.ID)
 	if isUnique(err) {
 		return conflict("an organization with this name exists", err)
 	}
@@ -90,7 +91,7 @@ func scanOrganization(s scanner) (presage.Organization, error) {
 	var org presage.Organization
 	var origins string
 	var created int64
-	if err := s.Scan(&org.ID, &org.Name, &org.SiteKey, &origins, &org.IdentitySecret, &created); err != nil {
+	if err := s.Scan(&org.ID, &org.Name, &org.SiteKey, &origins, &org.IdentitySecret, &created, &org.PhoneRegion); err != nil {
 		return presage.Organization{}, err
 	}
 	if err := json.Unmarshal([]byte(origins), &org.AllowedOrigins); err != nil {

@@ -42,6 +42,8 @@ func testConsent(t *testing.T, open Opener) {
 	t.Run("expired states", func(t *testing.T) { testExpiredStates(t, open) })
 	t.Run("signing key", func(t *testing.T) { testSigningKey(t, open) })
 	t.Run("tamper", func(t *testing.T) { testTamper(t, open) })
+	t.Run("anonymize subject", func(t *testing.T) { testAnonymizeSubject(t, open) })
+	t.Run("seal version 1 records", func(t *testing.T) { testSealV1(t, open) })
 	t.Run("isolation", func(t *testing.T) { testConsentIsolation(t, open) })
 }
 
@@ -377,11 +379,13 @@ func chainHash(r consent.Record) string {
 	return hex.EncodeToString(h[:])
 }
 
-// record returns a record template of visitorID: builder fills the chain.
+// record returns a sealed record template of visitorID (stores refuse a
+// record without salt and commitment; they never check the commitment, so a
+// test may change a field afterwards): builder fills the chain.
 func record(orgID, visitorID string, at time.Time, action consent.Action, decisions map[string]consent.Decision) consent.Record {
-	return consent.Record{OrgID: orgID, ID: presage.NewID("cr"), VisitorID: visitorID, Action: action, Decisions: decisions,
+	return consent.Seal(consent.Record{OrgID: orgID, ID: presage.NewID("cr"), VisitorID: visitorID, Action: action, Decisions: decisions,
 		NoticeVersion: 1, NoticeHash: "notice-1", Method: consent.MethodBanner, RecordedAt: presage.StoredTime(at),
-		IPPrefix: "203.0.113.0/24", UserAgent: "Mozilla/5.0 Firefox"}
+		IPPrefix: "203.0.113.0/24", UserAgent: "Mozilla/5.0 Firefox"})
 }
 
 // builder extends the head with tmpl and sets one state per decision that
@@ -1099,4 +1103,269 @@ func LedgerAppendOnly(t *testing.T, e store.Engine, plain func(ctx context.Conte
 	}
 	before = f.records(org)
 	check("plain SQL after a failed ExecRaw")
+}
+
+// appendSealed appends a grant of analytics by visitorID (of customerID)
+// hashed as the consent service hashes it, so verification passes, and sets
+// the visitor's state.
+func (f *fixture) appendSealed(orgID, visitorID, customerID string, at time.Time) consent.Record {
+	f.t.Helper()
+	tmpl := record(orgID, visitorID, at, consent.ActionGrant, map[string]consent.Decision{consent.PurposeAnalytics: consent.Granted})
+	tmpl.CustomerID = customerID
+	tmpl = consent.Seal(tmpl)
+	r, err := f.e.Append(f.ctx, orgID, visitorID, func(h consent.Head, _ []consent.State) (consent.Record, []consent.State, error) {
+		r := tmpl
+		r.Seq, r.PrevHash = h.Seq+1, h.Hash
+		r.Hash = consent.HashRecord(r)
+		return r, []consent.State{{OrgID: orgID, VisitorID: visitorID, Purpose: consent.PurposeAnalytics,
+			Decision: consent.Granted, RecordSeq: r.Seq, DecidedAt: r.RecordedAt}}, nil
+	})
+	if err != nil {
+		f.t.Fatalf("append: %v", err)
+	}
+	return r
+}
+
+// verify runs the consent service's verification of orgID's chain.
+func (f *fixture) verify(orgID string) consent.VerifyReport {
+	f.t.Helper()
+	ctx := presage.WithPrincipal(f.ctx, presage.Principal{OrgID: orgID, Scopes: []presage.Scope{presage.ScopeAdmin}})
+	rep, err := consent.NewService(f.e, nil, consent.Options{}).Verify(ctx)
+	if err != nil {
+		f.t.Fatalf("verify: %v", err)
+	}
+	return rep
+}
+
+// wantVerify fails unless orgID's chain verifies (brokenAt 0) or breaks,
+// altered, at brokenAt.
+func (f *fixture) wantVerify(orgID string, brokenAt int64) {
+	f.t.Helper()
+	rep := f.verify(orgID)
+	switch {
+	case brokenAt == 0 && !rep.OK:
+		f.t.Fatalf("chain of %s does not verify: %+v", orgID, *rep.Problem)
+	case brokenAt != 0 && (rep.OK || rep.Problem.Seq != brokenAt || rep.Problem.Kind != consent.ProblemAltered):
+		f.t.Fatalf("chain of %s: %+v, want altered at seq %d", orgID, rep, brokenAt)
+	}
+}
+
+func testAnonymizeSubject(t *testing.T, open Opener) {
+	f := newFixture(t, open)
+	org, other := f.org.ID, f.newOrg("Other").ID
+	raw, ok := f.e.(RawExecer)
+	if !ok {
+		t.Fatalf("%s engine has no ExecRaw", f.e.Engine())
+	}
+	at := func(i int) time.Time { return base.Add(time.Duration(i) * time.Minute) }
+	f.appendSealed(org, "visitor-1", "", at(0))
+	f.appendSealed(org, "visitor-2", "", at(1))
+	f.appendSealed(org, "visitor-1", "cus_1", at(2))
+	f.appendSealed(org, "visitor-3", "cus_1", at(3)) // another device of the customer
+	f.appendSealed(org, "visitor-2", "", at(4))
+	f.appendSealed(other, "visitor-1", "cus_1", at(0))
+	f.wantVerify(org, 0)
+	before, otherBefore := f.records(org), f.records(other)
+
+	recs, states, err := f.e.AnonymizeSubject(f.ctx, org, []string{"visitor-1", ""}, []string{"cus_1"})
+	if err != nil || recs != 3 || states != 1 {
+		t.Fatalf("anonymize: %d records, %d states, %v; want 3 and 1", recs, states, err)
+	}
+	after := f.records(org)
+	if len(after) != len(before) {
+		t.Fatalf("%d records after anonymizing, want %d", len(after), len(before))
+	}
+	for i, r := range after {
+		want := before[i]
+		if i == 0 || i == 2 || i == 3 {
+			want.VisitorID, want.CustomerID, want.IPPrefix, want.UserAgent, want.SubjectSalt = "", "", "", "", ""
+		}
+		sameRecord(t, r, want)
+	}
+	f.wantVerify(org, 0)
+	if ss := f.states(org, "visitor-1"); len(ss) != 0 {
+		t.Fatalf("states of an anonymized visitor: %+v", ss)
+	}
+	if ss := f.states(org, "visitor-2"); len(ss) != 1 {
+		t.Fatalf("states of a kept visitor: %+v", ss)
+	}
+	for _, c := range []struct{ visitor, customer string }{{"visitor-1", ""}, {"", "cus_1"}, {"", ""}} {
+		if rs, err := f.e.SubjectRecords(f.ctx, org, c.visitor, c.customer); err != nil || len(rs) != 0 {
+			t.Fatalf("subject records of anonymized %+v: %d (%v)", c, len(rs), err)
+		}
+	}
+	if rs, err := f.e.SubjectRecords(f.ctx, org, "visitor-2", ""); err != nil || len(rs) != 2 {
+		t.Fatalf("subject records of a kept visitor: %d (%v)", len(rs), err)
+	}
+	if m, err := f.e.StatesOf(f.ctx, org, consent.PurposeAnalytics, []string{"visitor-1", "visitor-2"}); err != nil || len(m) != 1 {
+		t.Fatalf("states of visitors after anonymizing: %+v (%v)", m, err)
+	}
+
+	t.Run("idempotent", func(t *testing.T) {
+		if recs, states, err := f.e.AnonymizeSubject(f.ctx, org, []string{"visitor-1"}, []string{"cus_1"}); err != nil || recs != 0 || states != 0 {
+			t.Fatalf("anonymize again: %d records, %d states, %v", recs, states, err)
+		}
+		if recs, states, err := f.e.AnonymizeSubject(f.ctx, org, nil, []string{""}); err != nil || recs != 0 || states != 0 {
+			t.Fatalf("anonymize nobody: %d records, %d states, %v", recs, states, err)
+		}
+		f.wantVerify(org, 0)
+	})
+
+	t.Run("other organization untouched", func(t *testing.T) {
+		got := f.records(other)
+		for i := range got {
+			sameRecord(t, got[i], otherBefore[i])
+		}
+		if ss := f.states(other, "visitor-1"); len(ss) != 1 {
+			t.Fatalf("states of the other organization: %+v", ss)
+		}
+		f.wantVerify(other, 0)
+	})
+
+	t.Run("tampering is still detected", func(t *testing.T) {
+		p1, p2, p3 := placeholder(f.e, 1), placeholder(f.e, 2), placeholder(f.e, 3)
+		set := func(column, value string, seq int64) {
+			t.Helper()
+			if err := raw.ExecRaw(f.ctx, `UPDATE consent_records SET `+column+` = `+p1+` WHERE org_id = `+p2+` AND seq = `+p3,
+				value, org, seq); err != nil {
+				t.Fatal(err)
+			}
+		}
+		set("ip_prefix", "198.51.100.0/24", 2) // a kept visitor's record
+		f.wantVerify(org, 2)
+		set("ip_prefix", before[1].IPPrefix, 2)
+		f.wantVerify(org, 0)
+		set("visitor_id", "visitor-2", 1) // an anonymized record attributed to someone
+		f.wantVerify(org, 1)
+		set("visitor_id", "", 1)
+		f.wantVerify(org, 0)
+	})
+}
+
+// insertV1 writes a version 1 chain of n records (as stored before
+// migration 0005: no salt, no commitment, hashes over the identifying
+// values) and its head into orgID with raw SQL; forged, when set, replaces
+// the user agent of that seq after hashing.
+func (f *fixture) insertV1(orgID string, n int, forged int64) []consent.Record {
+	f.t.Helper()
+	raw, ok := f.e.(RawExecer)
+	if !ok {
+		f.t.Fatalf("%s engine has no ExecRaw", f.e.Engine())
+	}
+	marks := make([]string, 16)
+	for i := range marks {
+		marks[i] = placeholder(f.e, i+1)
+	}
+	var out []consent.Record
+	prev := ""
+	for i := range n {
+		r := consent.Record{OrgID: orgID, Seq: int64(i + 1), ID: presage.NewID("cr"), VisitorID: fmt.Sprintf("visitor-%d", i%2+1),
+			Action: consent.ActionGrant, Decisions: map[string]consent.Decision{consent.PurposeAnalytics: consent.Granted},
+			NoticeVersion: 1, NoticeHash: "notice-1", Method: consent.MethodBanner,
+			RecordedAt: presage.StoredTime(base.Add(time.Duration(i) * time.Minute)), IPPrefix: "203.0.113.0/24",
+			UserAgent: "Mozilla/5.0 Firefox", PrevHash: prev}
+		if i == 1 {
+			r.CustomerID, r.Artefact = "cus_1", json.RawMessage(`{"tcf": "CPXx", "gcm": {"ad_storage": "denied"}}`)
+		}
+		r.Hash = consent.HashRecord(r)
+		prev = r.Hash
+		if r.Seq == forged {
+			r.UserAgent = "forged"
+		}
+		decisions, _ := json.Marshal(r.Decisions)
+		var recorded, artefact any = r.RecordedAt.UnixMilli(), nil
+		if f.e.Engine() == "postgres" {
+			recorded = r.RecordedAt
+		}
+		if r.Artefact != nil {
+			artefact = string(r.Artefact)
+		}
+		if err := raw.ExecRaw(f.ctx, `INSERT INTO consent_records (org_id, seq, id, visitor_id, customer_id, action, decisions,
+			notice_version, notice_hash, method, recorded_at, ip_prefix, user_agent, artefact, prev_hash, hash)
+			VALUES (`+strings.Join(marks, ", ")+`)`,
+			r.OrgID, r.Seq, r.ID, r.VisitorID, r.CustomerID, string(r.Action), string(decisions), r.NoticeVersion,
+			r.NoticeHash, string(r.Method), recorded, r.IPPrefix, r.UserAgent, artefact, r.PrevHash, r.Hash); err != nil {
+			f.t.Fatalf("insert version 1 record: %v", err)
+		}
+		out = append(out, r)
+	}
+	if err := raw.ExecRaw(f.ctx, `INSERT INTO consent_heads (org_id, seq, hash) VALUES (`+strings.Join(marks[:3], ", ")+`)`,
+		orgID, int64(n), prev); err != nil {
+		f.t.Fatalf("insert head: %v", err)
+	}
+	return out
+}
+
+func testSealV1(t *testing.T, open Opener) {
+	f := newFixture(t, open)
+	org, broken, late := f.org.ID, f.newOrg("Broken").ID, f.newOrg("Late").ID
+	v1 := f.insertV1(org, 4, 0)
+	f.insertV1(broken, 3, 2)
+	// Verification reads version 1 records as they were written.
+	f.wantVerify(org, 0)
+	f.wantVerify(broken, 2)
+	brokenBefore := f.records(broken)
+
+	if err := f.e.Migrate(f.ctx); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	sealed := f.records(org)
+	if len(sealed) != len(v1) {
+		t.Fatalf("%d records after migrating, want %d", len(sealed), len(v1))
+	}
+	for i, r := range sealed {
+		want := v1[i]
+		if len(r.SubjectSalt) != 2*consent.SaltBytes || r.SubjectCommitment != consent.SubjectCommitment(r) ||
+			consent.RecordVersion(r) != consent.RecordV2 || r.Hash != consent.HashRecord(r) {
+			t.Fatalf("record %d was not sealed: %+v", r.Seq, r)
+		}
+		want.SubjectSalt, want.SubjectCommitment, want.PrevHash, want.Hash = r.SubjectSalt, r.SubjectCommitment, r.PrevHash, r.Hash
+		sameRecord(t, r, want)
+	}
+	f.wantVerify(org, 0)
+	if h, err := f.e.Head(f.ctx, org); err != nil || h != (consent.Head{Seq: 4, Hash: sealed[3].Hash}) {
+		t.Fatalf("head after migrating: %+v (%v), want seq 4 %s", h, err, sealed[3].Hash)
+	}
+	// A chain that does not verify keeps its break for verification.
+	for i, r := range f.records(broken) {
+		sameRecord(t, r, brokenBefore[i])
+	}
+	f.wantVerify(broken, 2)
+
+	t.Run("no-op once done", func(t *testing.T) {
+		if err := f.e.Migrate(f.ctx); err != nil {
+			t.Fatalf("migrate again: %v", err)
+		}
+		for i, r := range f.records(org) {
+			sameRecord(t, r, sealed[i])
+		}
+	})
+
+	t.Run("appends and erasure after the migration", func(t *testing.T) {
+		f.appendSealed(org, "visitor-1", "", base.Add(time.Hour))
+		f.wantVerify(org, 0)
+		recs, _, err := f.e.AnonymizeSubject(f.ctx, org, []string{"visitor-1"}, nil)
+		if err != nil || recs != 3 {
+			t.Fatalf("anonymize: %d records, %v; want 3", recs, err)
+		}
+		f.wantVerify(org, 0)
+	})
+
+	t.Run("erasure before the migration seals first", func(t *testing.T) {
+		f.insertV1(late, 3, 0)
+		recs, _, err := f.e.AnonymizeSubject(f.ctx, late, []string{"visitor-2"}, nil)
+		if err != nil || recs != 1 {
+			t.Fatalf("anonymize: %d records, %v; want 1", recs, err)
+		}
+		for _, r := range f.records(late) {
+			if consent.RecordVersion(r) != consent.RecordV2 || (r.Seq == 2) != consent.Anonymized(r) {
+				t.Fatalf("record %d after anonymizing an unsealed chain: %+v", r.Seq, r)
+			}
+		}
+		f.wantVerify(late, 0)
+		// A broken chain is anonymized all the same.
+		if recs, _, err := f.e.AnonymizeSubject(f.ctx, broken, []string{"visitor-1"}, nil); err != nil || recs != 2 {
+			t.Fatalf("anonymize a broken chain: %d records, %v; want 2", recs, err)
+		}
+	})
 }

@@ -31,6 +31,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
 	t.Run("Consent", func(t *testing.T) { testConsent(t, open) })
 	t.Run("Erase", func(t *testing.T) { testErase(t, open) })
+	t.Run("Subject", func(t *testing.T) { testSubject(t, open) })
 	t.Run("Outcomes", func(t *testing.T) { testOutcomes(t, open) })
 	t.Run("Achievements", func(t *testing.T) { testAchievements(t, open) })
 	t.Run("Predictions", func(t *testing.T) { testPredictions(t, open) })
@@ -38,4 +39,5 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Leases", func(t *testing.T) { testLeases(t, open) })
 	t.Run("Checkpoints", func(t *testing.T) { testCheckpoints(t, open) })
 	t.Run("Training", func(t *testing.T) { testTraining(t, open) })
+	t.Run("Privacy", func(t *testing.T) { testPrivacy(t, open) })
 }

@@ -11,7 +11,8 @@ import (
 )
 
 // CheckAppend completes and checks what build returned: the record must
-// extend head and belong to orgID and visitorID, and so must the states (the
+// extend head, belong to orgID and visitorID and be sealed (a version 2
+// record, see consent.Seal), and the states must belong to them too (the
 // last state of a purpose wins).
 func CheckAppend(orgID, visitorID string, head consent.Head, r consent.Record, states []consent.State) (consent.Record, []consent.State, error) {
 	if r.OrgID == "" {
@@ -27,6 +28,10 @@ func CheckAppend(orgID, visitorID string, head consent.Head, r consent.Record, s
 		return r, nil, fmt.Errorf("build returned seq %d after %s, want %d after %s", r.Seq, r.PrevHash, head.Seq+1, head.Hash)
 	case r.ID == "" || r.Hash == "":
 		return r, nil, fmt.Errorf("build returned a record without id or hash")
+	case r.SubjectCommitment == "" || r.SubjectSalt == "":
+		// A version 1 record would put the subject's values into the chain's
+		// hashes, where no erasure could reach them.
+		return r, nil, fmt.Errorf("build returned a record without subject salt or commitment")
 	}
 	// The ledger keeps milliseconds: the hash covers the time as stored.
 	r.RecordedAt = presage.StoredTime(r.RecordedAt)

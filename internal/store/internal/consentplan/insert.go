@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/presage-dev/presage/internal/consent"
+	"github.com/presage-dev/presage/internal/keys"
 )
 
 // CheckNotice checks a notice the caller numbered before it is inserted.
@@ -16,9 +17,11 @@ func CheckNotice(n consent.Notice) error {
 	return nil
 }
 
-// CheckSigningKey checks a signing key before it is inserted.
+// CheckSigningKey checks a signing key before it is inserted: the private
+// key is the 64 bytes of an Ed25519 key, or that key wrapped by the master
+// key (store/sealed wraps it for encryption at rest).
 func CheckSigningKey(k consent.SigningKey) error {
-	if k.OrgID == "" || k.KID == "" || len(k.Private) != ed25519.PrivateKeySize {
+	if k.OrgID == "" || k.KID == "" || (len(k.Private) != ed25519.PrivateKeySize && !keys.IsWrapped(k.Private)) {
 		return fmt.Errorf("malformed signing key %q of organization %q", k.KID, k.OrgID)
 	}
 	return nil

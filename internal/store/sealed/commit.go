@@ -1,0 +1,130 @@
+package sealed
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/presage-dev/presage/internal/collect"
+	"github.com/presage-dev/presage/internal/keys"
+	"github.com/presage-dev/presage/internal/presage"
+)
+
+// CommitWrites seals the personal values of writes with their visitors' data
+// keys and commits the sealed copies. The keys of new visitors are stored
+// durably before the data is, so no committed value lacks its key. writes
+// keeps its plaintext (the committer may retry it); like the engines,
+// CommitWrites sets the Seq of its stored events.
+func (e *engine) CommitWrites(ctx context.Context, writes []collect.Write) ([]collect.CommitResult, error) {
+	sealers, err := e.writeSealers(ctx, writes)
+	if err != nil {
+		return nil, fmt.Errorf("commit writes: %w", err)
+	}
+	out := make([]collect.Write, len(writes))
+	for i := range writes {
+		if out[i], err = sealWrite(&writes[i], sealers[writes[i].OrgID]); err != nil {
+			return nil, fmt.Errorf("commit writes: write %d: %w", i, err)
+		}
+	}
+	res, err := e.base.CommitWrites(ctx, out)
+	if err != nil {
+		return nil, err
+	}
+	// The engines number the stored events in the events they were given;
+	// the caller reads the numbers from its own.
+	for i := range out {
+		for j := range out[i].Events {
+			if seq := out[i].Events[j].Seq; seq != 0 {
+				writes[i].Events[j].Seq = seq
+			}
+		}
+	}
+	return res, nil
+}
+
+// writeSealers returns, by organization, the Sealer of every visitor the
+// writes name: one key-ring call per organization in the batch.
+func (e *engine) writeSealers(ctx context.Context, writes []collect.Write) (map[string]map[string]*keys.Sealer, error) {
+	subjects := map[string][]string{}
+	seen := map[[2]string]bool{}
+	add := func(orgID, visitorID string) {
+		if k := [2]string{orgID, visitorID}; visitorID != "" && !seen[k] {
+			seen[k] = true
+			subjects[orgID] = append(subjects[orgID], visitorID)
+		}
+	}
+	for i := range writes {
+		w := &writes[i]
+		add(w.OrgID, w.Visitor.ID)
+		add(w.OrgID, w.Session.VisitorID)
+		for j := range w.Events {
+			add(w.OrgID, w.Events[j].VisitorID)
+		}
+		for j := range w.Identifications {
+			add(w.OrgID, w.Identifications[j].VisitorID)
+		}
+	}
+	out := make(map[string]map[string]*keys.Sealer, len(subjects))
+	for orgID, visitors := range subjects {
+		s, err := e.keys.Sealers(ctx, orgID, visitors)
+		if err != nil {
+			return nil, fmt.Errorf("data keys of organization %s: %w", orgID, err)
+		}
+		out[orgID] = s
+	}
+	return out, nil
+}
+
+// sealWrite returns a copy of w whose events, session and identifications
+// carry sealed values. A row without a visitor id belongs to the write's
+// visitor, as the engines decide (commitplan).
+func sealWrite(w *collect.Write, sealers map[string]*keys.Sealer) (collect.Write, error) {
+	sealer := func(visitorID string) (*keys.Sealer, error) {
+		if visitorID == "" {
+			visitorID = w.Visitor.ID
+		}
+		if s := sealers[visitorID]; s != nil {
+			return s, nil
+		}
+		return nil, fmt.Errorf("no data key for visitor %q", visitorID)
+	}
+	out := *w
+	if w.Session.LandingURL != "" || w.Session.Referrer != "" {
+		s, err := sealer(w.Session.VisitorID)
+		if err != nil {
+			return collect.Write{}, err
+		}
+		out.Session.LandingURL, out.Session.Referrer = sealText(s, w.Session.LandingURL), sealText(s, w.Session.Referrer)
+	}
+	if w.Events != nil {
+		out.Events = make([]presage.Event, len(w.Events))
+		for i, ev := range w.Events {
+			s, err := sealer(ev.VisitorID)
+			if err != nil {
+				return collect.Write{}, err
+			}
+			sealEvent(&ev, s)
+			out.Events[i] = ev
+		}
+	}
+	if w.Identifications != nil {
+		out.Identifications = make([]collect.Identification, len(w.Identifications))
+		for i, id := range w.Identifications {
+			s, err := sealer(id.VisitorID)
+			if err != nil {
+				return collect.Write{}, err
+			}
+			if id.Traits, err = sealTraits(s, id.Traits); err != nil {
+				return collect.Write{}, fmt.Errorf("identification %d: %w", i, err)
+			}
+			out.Identifications[i] = id
+		}
+	}
+	return out, nil
+}
+
+// sealEvent seals the event's URL, title, referrer and attributes in place
+// (ev is the caller's copy).
+func sealEvent(ev *presage.Event, s *keys.Sealer) {
+	ev.URL, ev.Title, ev.Referrer = sealText(s, ev.URL), sealText(s, ev.Title), sealText(s, ev.Referrer)
+	ev.Attributes = sealJSON(s, ev.Attributes)
+}

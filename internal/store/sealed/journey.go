@@ -1,0 +1,188 @@
+package sealed
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/presage-dev/presage/internal/journey"
+	"github.com/presage-dev/presage/internal/presage"
+)
+
+// GetSession returns the session with its landing data opened.
+func (e *engine) GetSession(ctx context.Context, orgID, id string) (presage.Session, error) {
+	s, err := e.base.GetSession(ctx, orgID, id)
+	if err != nil {
+		return s, err
+	}
+	one := []presage.Session{s}
+	if err := e.openSessions(ctx, orgID, one); err != nil {
+		return presage.Session{}, fmt.Errorf("get session: %w", err)
+	}
+	return one[0], nil
+}
+
+// ListSessions returns a page of sessions with their landing data opened.
+func (e *engine) ListSessions(ctx context.Context, orgID string, f journey.SessionFilter, page presage.Page) ([]presage.Session, bool, error) {
+	items, more, err := e.base.ListSessions(ctx, orgID, f, page)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := e.openSessions(ctx, orgID, items); err != nil {
+		return nil, false, fmt.Errorf("list sessions: %w", err)
+	}
+	return items, more, nil
+}
+
+// EndedSessions returns the sessions training reads, opened.
+func (e *engine) EndedSessions(ctx context.Context, orgID string, after presage.Cursor, endedBefore time.Time, limit int) ([]presage.Session, error) {
+	items, err := e.base.EndedSessions(ctx, orgID, after, endedBefore, limit)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.openSessions(ctx, orgID, items); err != nil {
+		return nil, fmt.Errorf("ended sessions: %w", err)
+	}
+	return items, nil
+}
+
+// ListEvents returns a page of a session's events, opened.
+func (e *engine) ListEvents(ctx context.Context, orgID, sessionID string, page presage.Page) ([]presage.Event, bool, error) {
+	items, more, err := e.base.ListEvents(ctx, orgID, sessionID, page)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := e.openEvents(ctx, orgID, items); err != nil {
+		return nil, false, fmt.Errorf("list events: %w", err)
+	}
+	return items, more, nil
+}
+
+// SessionEvents returns every event of a session, opened, for scoring.
+func (e *engine) SessionEvents(ctx context.Context, orgID, sessionID string) ([]presage.Event, error) {
+	items, err := e.base.SessionEvents(ctx, orgID, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.openEvents(ctx, orgID, items); err != nil {
+		return nil, fmt.Errorf("session events: %w", err)
+	}
+	return items, nil
+}
+
+// VisitorEvents returns a page of a visitor's events, opened, for export and
+// rectification.
+func (e *engine) VisitorEvents(ctx context.Context, orgID, visitorID string, afterSeq int64, limit int) ([]presage.Event, error) {
+	items, err := e.base.VisitorEvents(ctx, orgID, visitorID, afterSeq, limit)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.openEvents(ctx, orgID, items); err != nil {
+		return nil, fmt.Errorf("visitor events: %w", err)
+	}
+	return items, nil
+}
+
+// GetCustomer returns the customer with its traits opened.
+func (e *engine) GetCustomer(ctx context.Context, orgID, id string) (presage.Customer, error) {
+	c, err := e.base.GetCustomer(ctx, orgID, id)
+	if err != nil {
+		return c, err
+	}
+	one := []presage.Customer{c}
+	if err := e.openCustomers(ctx, orgID, one); err != nil {
+		return presage.Customer{}, fmt.Errorf("get customer: %w", err)
+	}
+	return one[0], nil
+}
+
+// ListCustomers returns a page of customers with their traits opened.
+func (e *engine) ListCustomers(ctx context.Context, orgID string, page presage.Page) ([]presage.Customer, bool, error) {
+	items, more, err := e.base.ListCustomers(ctx, orgID, page)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := e.openCustomers(ctx, orgID, items); err != nil {
+		return nil, false, fmt.Errorf("list customers: %w", err)
+	}
+	return items, more, nil
+}
+
+// openSessions opens the landing data of a page of sessions in place, after
+// one prefetch of their keys.
+func (e *engine) openSessions(ctx context.Context, orgID string, items []presage.Session) error {
+	o := e.opener(ctx, orgID)
+	values := make([]string, 0, 2*len(items))
+	for i := range items {
+		values = append(values, items[i].LandingURL, items[i].Referrer)
+	}
+	if err := o.prefetch(values); err != nil {
+		return err
+	}
+	for i := range items {
+		s := &items[i]
+		var err error
+		if s.LandingURL, err = o.text(s.LandingURL); err != nil {
+			return fmt.Errorf("session %s: %w", s.ID, err)
+		}
+		if s.Referrer, err = o.text(s.Referrer); err != nil {
+			return fmt.Errorf("session %s: %w", s.ID, err)
+		}
+	}
+	return nil
+}
+
+// openEvents opens the texts of a page of events in place, after one
+// prefetch of their keys.
+func (e *engine) openEvents(ctx context.Context, orgID string, items []presage.Event) error {
+	o := e.opener(ctx, orgID)
+	values := make([]string, 0, 4*len(items))
+	for i := range items {
+		values = append(values, items[i].URL, items[i].Title, items[i].Referrer)
+		values = sealedIn(items[i].Attributes, values)
+	}
+	if err := o.prefetch(values); err != nil {
+		return err
+	}
+	for i := range items {
+		if err := openEvent(o, &items[i]); err != nil {
+			return fmt.Errorf("event %s: %w", items[i].ID, err)
+		}
+	}
+	return nil
+}
+
+func openEvent(o *opener, ev *presage.Event) error {
+	var err error
+	if ev.URL, err = o.text(ev.URL); err != nil {
+		return err
+	}
+	if ev.Title, err = o.text(ev.Title); err != nil {
+		return err
+	}
+	if ev.Referrer, err = o.text(ev.Referrer); err != nil {
+		return err
+	}
+	ev.Attributes, err = o.json(ev.Attributes)
+	return err
+}
+
+// openCustomers opens the traits of a page of customers in place, after one
+// prefetch of their keys.
+func (e *engine) openCustomers(ctx context.Context, orgID string, items []presage.Customer) error {
+	o := e.opener(ctx, orgID)
+	var values []string
+	for i := range items {
+		values = sealedIn(items[i].Traits, values)
+	}
+	if err := o.prefetch(values); err != nil {
+		return err
+	}
+	for i := range items {
+		var err error
+		if items[i].Traits, err = o.traits(items[i].Traits); err != nil {
+			return fmt.Errorf("customer %s: %w", items[i].ID, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,38 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+)
+
+// ReplaceIdentitySecret sets orgID's identity secret to secret if it still
+// is old, and reports whether it did: encryption at rest wraps secrets
+// stored in clear (store/sealed.SealLegacySecrets), and the comparison lets
+// two nodes do so at once without one overwriting the other's.
+func (db *DB) ReplaceIdentitySecret(ctx context.Context, orgID string, old, secret []byte) (bool, error) {
+	res, err := db.write.ExecContext(ctx, `UPDATE organizations SET identity_secret = ? WHERE id = ? AND identity_secret = ?`,
+		secret, orgID, old)
+	if err != nil {
+		return false, fmt.Errorf("replace identity secret: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("replace identity secret: %w", err)
+	}
+	return n == 1, nil
+}
+
+// ReplaceSigningKey sets the private key of orgID's consent signing key to
+// private if it still is old, and reports whether it did.
+func (db *DB) ReplaceSigningKey(ctx context.Context, orgID string, old, private []byte) (bool, error) {
+	res, err := db.write.ExecContext(ctx, `UPDATE consent_signing_keys SET private_key = ? WHERE org_id = ? AND private_key = ?`,
+		private, orgID, old)
+	if err != nil {
+		return false, fmt.Errorf("replace signing key: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("replace signing key: %w", err)
+	}
+	return n == 1, nil
+}
