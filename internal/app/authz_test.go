@@ -18,6 +18,7 @@ import (
 	"github.com/presage-dev/presage/internal/journey"
 	"github.com/presage-dev/presage/internal/outcome"
 	"github.com/presage-dev/presage/internal/presage"
+	"github.com/presage-dev/presage/internal/privacy"
 	"github.com/presage-dev/presage/internal/tenant"
 )
 
@@ -439,4 +440,104 @@ func TestCollectAuthorization(t *testing.T) {
 			t.Error("a write of B landed in A's session")
 		}
 	}
+}
+
+func TestPrivacyAuthorization(t *testing.T) {
+	f := newAuthzFixture(t)
+	p := f.app.Privacy
+	op := presage.AsOperator(context.Background(), f.a.ID)
+	subject := []privacy.Term{{Type: privacy.SearchCustomerID, Value: f.customer}}
+	export, err := p.CreateRequest(op, privacy.RequestInput{Type: privacy.RequestExport, Terms: subject})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		r, err := p.Request(op, export.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Status.Terminal() {
+			break
+		}
+		if _, err := p.Work(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	request := func(ctx context.Context) error { return ignore(p.Request(ctx, export.ID)) }
+	trail := func(ctx context.Context) error { return ignore(p.RequestAudit(ctx, export.ID)) }
+	bundle := func(ctx context.Context) error { return ignore(p.ExportBundle(ctx, export.ID)) }
+	hours := 0
+	extend := func(ctx context.Context) error {
+		hours++
+		return ignore(p.Extend(ctx, export.ID, export.DueAt.Add(time.Duration(hours)*time.Hour), "authz"))
+	}
+	checkAuthz(t, f, p, []authzCase{
+		{method: "Search", need: presage.ScopeGDPR,
+			call: func(ctx context.Context) error {
+				return ignore(p.Search(ctx, privacy.Term{Type: privacy.SearchVisitorID, Value: f.visitor}))
+			},
+			foreign: nonEmpty(func(ctx context.Context) ([]privacy.Match, error) {
+				return p.Search(ctx, privacy.Term{Type: privacy.SearchVisitorID, Value: f.visitor})
+			})},
+		{method: "CreateRequest", need: presage.ScopeGDPR, call: func(ctx context.Context) error {
+			return ignore(p.CreateRequest(ctx, privacy.RequestInput{Type: privacy.RequestExport, Terms: subject}))
+		}},
+		{method: "Request", need: presage.ScopeGDPR, call: request, foreign: notFound(request)},
+		{method: "RequestAudit", need: presage.ScopeGDPR, call: trail, foreign: notFound(trail)},
+		{method: "Requests", need: presage.ScopeGDPR,
+			call: func(ctx context.Context) error { return ignore2(p.Requests(ctx, 10, 1)) },
+			foreign: nonEmpty(func(ctx context.Context) ([]privacy.Request, error) {
+				rs, _, err := p.Requests(ctx, 10, 1)
+				return rs, err
+			})},
+		// Completed requests cannot be extended: the export is done, so the
+		// case shows the refusals only up to the state check.
+		{method: "ExportBundle", need: presage.ScopeGDPR, call: bundle, foreign: notFound(bundle)},
+		{method: "Settings", need: presage.ScopeGDPR, call: func(ctx context.Context) error { return ignore(p.Settings(ctx)) }},
+		{method: "SetRetention", need: presage.ScopeGDPR, call: func(ctx context.Context) error {
+			return ignore(p.SetRetention(ctx, privacy.DefaultRetention))
+		}},
+	}, map[string]string{
+		"Extend":       "checked below: a completed request refuses it after authorization",
+		"Audit":        "checked below: the gdpr or the admin scope reads it",
+		"ExportPath":   "builds a URL for a request the caller already read",
+		"SignedExport": "a signed URL is the credential (internal/privacy tests forged and expired links)",
+		"Work":         "the node's job runner, no caller",
+		"Run":          "the node's job runner, no caller",
+		"Purge":        "the node's retention job, no caller",
+	})
+	t.Run("Extend", func(t *testing.T) {
+		if code := presage.ErrorCode(extend(context.Background())); code != presage.CodeUnauthorized {
+			t.Errorf("without a caller: %q", code)
+		}
+		if code := presage.ErrorCode(extend(principal(f.a, presage.ScopeRead, presage.ScopeAdmin, presage.ScopeWrite))); code != presage.CodeForbidden {
+			t.Errorf("without gdpr: %q", code)
+		}
+		if code := presage.ErrorCode(extend(principal(f.b, presage.AllScopes...))); code != presage.CodeNotFound {
+			t.Errorf("another organization: %q", code)
+		}
+		if code := presage.ErrorCode(extend(principal(f.a, presage.ScopeGDPR))); code != presage.CodeConflict {
+			t.Errorf("a completed request: %q, want conflict", code)
+		}
+	})
+	t.Run("Audit", func(t *testing.T) {
+		audit := func(ctx context.Context) ([]privacy.AuditEntry, error) { return p.Audit(ctx, 0, 100) }
+		if code := presage.ErrorCode(ignore(audit(context.Background()))); code != presage.CodeUnauthorized {
+			t.Errorf("without a caller: %q", code)
+		}
+		if code := presage.ErrorCode(ignore(audit(principal(f.a, presage.ScopeRead, presage.ScopeWrite)))); code != presage.CodeForbidden {
+			t.Errorf("without gdpr or admin: %q", code)
+		}
+		for _, sc := range []presage.Scope{presage.ScopeGDPR, presage.ScopeAdmin} {
+			if es, err := audit(principal(f.a, sc)); err != nil || len(es) == 0 {
+				t.Errorf("scope %s: %d entries, %v", sc, len(es), err)
+			}
+		}
+		es, _ := audit(principal(f.b, presage.AllScopes...))
+		for _, e := range es {
+			if e.OrgID != f.b.ID {
+				t.Errorf("another organization read A's audit log: %+v", e)
+			}
+		}
+	})
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/presage-dev/presage/internal/consent"
 	"github.com/presage-dev/presage/internal/presage"
+	"github.com/presage-dev/presage/internal/store/sealed"
 )
 
 // newConsentTenant is an organization with the defaults every new one gets:
@@ -233,7 +234,7 @@ func TestLedgerTamperingIsDetected(t *testing.T) {
 					t.Fatal("the untouched ledger does not verify with 3 records")
 				}
 				// The ledger refuses ordinary rewrites; a tamperer goes around the guard.
-				if err := n.App.Engine.(rawExecer).ExecRaw(context.Background(), fmt.Sprintf(tt.sql, shop.Org.ID)); err != nil {
+				if err := sealed.Unwrap(n.App.Engine).(rawExecer).ExecRaw(context.Background(), fmt.Sprintf(tt.sql, shop.Org.ID)); err != nil {
 					t.Fatal(err)
 				}
 				var rep struct {

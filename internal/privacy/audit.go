@@ -28,6 +28,9 @@ const MaxAuditPage = 1000
 // may read it.
 func (s *Service) Audit(ctx context.Context, afterSeq int64, limit int) ([]AuditEntry, error) {
 	orgID, err := presage.Authorize(ctx, presage.ScopeGDPR)
+	if presage.ErrorCode(err) == presage.CodeUnauthorized {
+		return nil, err
+	}
 	if err != nil {
 		if orgID, err = presage.Authorize(ctx, presage.ScopeAdmin); err != nil {
 			return nil, presage.Errorf(presage.CodeForbidden, "the audit log needs the gdpr or the admin scope")
@@ -44,4 +47,24 @@ func (s *Service) Audit(ctx context.Context, afterSeq int64, limit int) ([]Audit
 		return nil, fmt.Errorf("list audit: %w", err)
 	}
 	return out, nil
+}
+
+// audited reports whether the audit trail of target already holds action.
+func (s *Service) audited(ctx context.Context, orgID, target, action string) (bool, error) {
+	after := int64(0)
+	for {
+		page, err := s.opt.Store.ListAudit(ctx, orgID, target, after, 500)
+		if err != nil {
+			return false, fmt.Errorf("read audit trail: %w", err)
+		}
+		for _, e := range page {
+			if e.Action == action {
+				return true, nil
+			}
+		}
+		if len(page) < 500 {
+			return false, nil
+		}
+		after = page[len(page)-1].Seq
+	}
 }

@@ -186,13 +186,27 @@ func (j *job) step(ctx context.Context, name string, percent int, done Counts) e
 	})
 }
 
-// complete finishes the request with res.
+// complete finishes the request with res. The completion is audited
+// before the status changes, so whoever sees the request completed sees its
+// whole trail; a crash between the two leaves the entry, which the retry
+// finds instead of writing a second one.
 func (j *job) complete(ctx context.Context, res Result) error {
 	if err := j.status(ctx, StatusFinalizing); err != nil {
 		return err
 	}
 	r := j.request()
-	err := j.save(ctx, func(r *Request) {
+	audited, err := j.s.audited(ctx, r.OrgID, r.ID, "gdpr.request.completed")
+	if err != nil {
+		return err
+	}
+	if !audited {
+		detail, _ := json.Marshal(map[string]any{"status": StatusCompleted, "nothingHeld": res.NothingHeld, "counts": res.Counts,
+			"late": j.s.now().After(r.DueAt)})
+		if err := j.s.audit(ctx, r.OrgID, "system", "gdpr.request.completed", r.ID, detail); err != nil {
+			return err
+		}
+	}
+	err = j.save(ctx, func(r *Request) {
 		r.Status, r.Result, r.Error = StatusCompleted, &res, ""
 		r.CompletedAt = j.s.now()
 		r.Progress.Percent = 100
@@ -206,10 +220,8 @@ func (j *job) complete(ctx context.Context, res Result) error {
 	if err != nil {
 		return err
 	}
-	detail, _ := json.Marshal(map[string]any{"status": StatusCompleted, "nothingHeld": res.NothingHeld, "counts": res.Counts,
-		"late": j.s.now().After(r.DueAt)})
 	j.s.opt.Metrics.completed(r.Type, StatusCompleted)
-	return j.s.audit(ctx, r.OrgID, "system", "gdpr.request.completed", r.ID, detail)
+	return nil
 }
 
 // fail records a failed attempt: retried later with backoff, or marked
