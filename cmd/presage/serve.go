@@ -30,6 +30,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	logFormat := f.string("log-format", "json", "json or text")
 	train := f.bool("train", true, "train outcome models on this node (a lease lets one node per organization train at a time)")
 	sessionTimeout := f.duration("session-timeout", 30*time.Minute, "idle time after which a session has ended and teaches the models its outcome")
+	gdprLease := f.duration("gdpr-lease", 30*time.Second, "how long a data subject request stays claimed by a node that stopped answering before another node resumes it")
 	pprofAddr := f.string("pprof-addr", "", "loopback address to serve net/http/pprof on, e.g. 127.0.0.1:6060 (default: off)")
 	if err := f.parse(args); err != nil {
 		return err
@@ -64,6 +65,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Logger:          log,
 		NoTrainer:       !*train,
 		Trainer:         predict.TrainerOptions{SessionTimeout: *sessionTimeout},
+		GDPRLease:       *gdprLease,
 	})
 	if err != nil {
 		return err

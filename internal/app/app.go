@@ -41,6 +41,9 @@ type Config struct {
 	// presage-keys.db beside presage.db, or the schema presage_keys of the
 	// PostgreSQL database).
 	KeystoreURL string
+	// GDPRLease is how long a data subject request stays claimed by a node
+	// that stopped renewing it (0: privacy's default, 30 s).
+	GDPRLease time.Duration
 	// Getenv reads the master key's variables (nil: os.Getenv).
 	Getenv func(string) string
 	// PublicURL is the address browsers use to reach this node, if it differs

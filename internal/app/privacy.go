@@ -74,14 +74,15 @@ func (p journeyPurger) PurgeExpired(ctx context.Context, orgID string, r privacy
 func newPrivacy(storage *Storage, consents *consent.Service, metrics *privacy.Metrics, cfg Config) *privacy.Service {
 	engine := storage.Engine
 	return privacy.NewService(privacy.Options{
-		Store:   engine,
-		Holders: privacyHolders(storage, consents, cfg.Now),
-		Keys:    storage.Keys,
-		Index:   identityIndex{engine},
-		Purger:  journeyPurger{engine},
-		Now:     cfg.Now,
-		Logger:  cfg.Logger,
-		Metrics: metrics,
+		Store:    engine,
+		Holders:  privacyHolders(storage, consents, cfg.Now),
+		Keys:     storage.Keys,
+		Index:    identityIndex{engine},
+		Purger:   journeyPurger{engine},
+		Now:      cfg.Now,
+		Logger:   cfg.Logger,
+		Metrics:  metrics,
+		LeaseTTL: cfg.GDPRLease,
 	})
 }
 

@@ -206,7 +206,9 @@ func testGDPRKill(t *testing.T, st Storage) {
 	org := createOrg(t, st, "dsr", gdprOrigin)
 	admin := createKey(t, st, org.ID, "dpo", "read", "gdpr")
 	// The trainer is not under test; leave the machine to the erasure.
-	srv := startServer(t, "server", st, "--train=false")
+	// A short lease: the restarted process is a new node, which may resume
+	// the job only once the killed one's lease has expired.
+	srv := startServer(t, "server", st, "--train=false", "--gdpr-lease=8s")
 
 	began := time.Now()
 	subject := postSubject(t, srv, org.SiteKey, "ada@dsr.example", gdprSessions, gdprPerSession)
