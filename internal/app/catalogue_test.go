@@ -32,16 +32,7 @@ func catalogue(t *testing.T, cfg Config) map[string][]string {
 			t.Fatal(err)
 		}
 		defer rows.Close()
-		for rows.Next() {
-			var table, column string
-			if err := rows.Scan(&table, &column); err != nil {
-				t.Fatal(err)
-			}
-			out[table] = append(out[table], column)
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
+		scanCatalogue(t, out, rows.Next, rows.Scan, rows.Err)
 		return out
 	}
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(cfg.DataDir, "presage.db")+"?mode=ro")
@@ -55,17 +46,23 @@ func catalogue(t *testing.T, cfg Config) map[string][]string {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	for rows.Next() {
+	scanCatalogue(t, out, rows.Next, rows.Scan, rows.Err)
+	return out
+}
+
+// scanCatalogue adds each (table, column) row of a catalogue query to out.
+func scanCatalogue(t *testing.T, out map[string][]string, next func() bool, scan func(...any) error, done func() error) {
+	t.Helper()
+	for next() {
 		var table, column string
-		if err := rows.Scan(&table, &column); err != nil {
+		if err := scan(&table, &column); err != nil {
 			t.Fatal(err)
 		}
 		out[table] = append(out[table], column)
 	}
-	if err := rows.Err(); err != nil {
+	if err := done(); err != nil {
 		t.Fatal(err)
 	}
-	return out
 }
 
 // TestEveryTableHasAPrivacyHolder fails when a table of the database is

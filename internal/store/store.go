@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/presage-dev/presage/internal/collect"
 	"github.com/presage-dev/presage/internal/consent"
@@ -11,6 +10,7 @@ import (
 	"github.com/presage-dev/presage/internal/outcome"
 	"github.com/presage-dev/presage/internal/predict"
 	"github.com/presage-dev/presage/internal/privacy"
+	"github.com/presage-dev/presage/internal/store/internal/dburl"
 	"github.com/presage-dev/presage/internal/store/postgres"
 	"github.com/presage-dev/presage/internal/store/sqlite"
 	"github.com/presage-dev/presage/internal/tenant"
@@ -44,31 +44,17 @@ func Open(ctx context.Context, databaseURL string) (Engine, error) {
 	switch {
 	case databaseURL == "":
 		return nil, fmt.Errorf("open store: empty database URL")
-	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
+	case dburl.IsPostgres(databaseURL):
 		db, err := postgres.Open(ctx, databaseURL)
 		if err != nil {
 			return nil, err
 		}
 		return db, nil
 	default:
-		db, err := sqlite.Open(ctx, sqlitePath(databaseURL))
+		db, err := sqlite.Open(ctx, dburl.SQLitePath(databaseURL))
 		if err != nil {
 			return nil, err
 		}
 		return db, nil
 	}
-}
-
-// sqlitePath strips the sqlite: or file: scheme and any query.
-func sqlitePath(u string) string {
-	for _, prefix := range []string{"sqlite://", "sqlite:", "file://", "file:"} {
-		if rest, ok := strings.CutPrefix(u, prefix); ok {
-			u = rest
-			break
-		}
-	}
-	if i := strings.IndexByte(u, '?'); i >= 0 {
-		u = u[:i]
-	}
-	return u
 }

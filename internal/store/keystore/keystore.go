@@ -4,8 +4,8 @@ import (
 	"context"
 	"embed"
 	"errors"
+	"github.com/presage-dev/presage/internal/store/internal/dburl"
 	"path/filepath"
-	"strings"
 
 	"github.com/presage-dev/presage/internal/keys"
 )
@@ -26,10 +26,10 @@ func Open(ctx context.Context, target string) (keys.Store, error) {
 	switch {
 	case target == "":
 		return nil, errors.New("open key store: empty target")
-	case isPostgres(target):
+	case dburl.IsPostgres(target):
 		return openPostgres(ctx, target)
 	default:
-		return openSQLite(ctx, sqlitePath(target))
+		return openSQLite(ctx, dburl.SQLitePath(target))
 	}
 }
 
@@ -39,32 +39,13 @@ func Open(ctx context.Context, target string) (keys.Store, error) {
 // presage_keys then holds the keys. The operator may override it with
 // PRESAGE_KEYSTORE_URL, for example to keep the keys in another database.
 func DefaultTarget(dataDir, databaseURL string) string {
-	if isPostgres(databaseURL) {
+	if dburl.IsPostgres(databaseURL) {
 		return databaseURL
 	}
 	if databaseURL != "" {
-		return "sqlite:" + filepath.Join(filepath.Dir(sqlitePath(databaseURL)), FileName)
+		return "sqlite:" + filepath.Join(filepath.Dir(dburl.SQLitePath(databaseURL)), FileName)
 	}
 	return "sqlite:" + filepath.Join(dataDir, FileName)
-}
-
-func isPostgres(target string) bool {
-	return strings.HasPrefix(target, "postgres://") || strings.HasPrefix(target, "postgresql://")
-}
-
-// sqlitePath strips the sqlite: or file: scheme and any query, as the
-// journey store does.
-func sqlitePath(u string) string {
-	for _, prefix := range []string{"sqlite://", "sqlite:", "file://", "file:"} {
-		if rest, ok := strings.CutPrefix(u, prefix); ok {
-			u = rest
-			break
-		}
-	}
-	if i := strings.IndexByte(u, '?'); i >= 0 {
-		u = u[:i]
-	}
-	return u
 }
 
 // dedupe returns keys without a repeated (OrgID, Subject), keeping the first.

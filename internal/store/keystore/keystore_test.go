@@ -2,6 +2,7 @@ package keystore
 
 import (
 	"context"
+	"github.com/presage-dev/presage/internal/store/storetest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -109,7 +110,7 @@ func TestOpenConcurrentlyAndReopen(t *testing.T) {
 // backups; and a key store newer than the binary is refused.
 func TestPostgresSchema(t *testing.T) {
 	ctx := context.Background()
-	target := postgresURL(t)
+	target := storetest.PostgresURL(t)
 	openTarget(t, target)
 	conn, err := pgx.Connect(ctx, target)
 	if err != nil {
