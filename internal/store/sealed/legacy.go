@@ -18,9 +18,10 @@ type secretRewriter interface {
 	ReplaceSigningKey(ctx context.Context, orgID string, old, private []byte) (bool, error)
 }
 
-// SealLegacySecrets wraps, with k's master key, every organization identity
-// secret and consent signing key e still stores in clear (written before
-// encryption at rest), and returns how many it wrapped. It is meant to run
+// SealLegacySecrets wraps, with k's current master key, every organization
+// identity secret and consent signing key e still stores in clear (written
+// before encryption at rest) or wrapped by a previous master key (a
+// rotation), and returns how many it wrapped. It is meant to run
 // at start: it is idempotent and safe on many nodes at once. e may be the
 // engine or Wrap's decorator of it.
 func SealLegacySecrets(ctx context.Context, e store.Engine, k *keys.Keyring) (int, error) {
@@ -35,8 +36,12 @@ func SealLegacySecrets(ctx context.Context, e store.Engine, k *keys.Keyring) (in
 	}
 	n := 0
 	for _, org := range orgs {
-		if !keys.IsWrapped(org.IdentitySecret) {
-			done, err := rw.ReplaceIdentitySecret(ctx, org.ID, org.IdentitySecret, k.Wrap(identityLabel(org.ID), org.IdentitySecret))
+		wrapped, changed, err := k.Rewrap(identityLabel(org.ID), org.IdentitySecret)
+		if err != nil {
+			return n, fmt.Errorf("seal legacy secrets: identity secret of organization %s: %w", org.ID, err)
+		}
+		if changed {
+			done, err := rw.ReplaceIdentitySecret(ctx, org.ID, org.IdentitySecret, wrapped)
 			if err != nil {
 				return n, fmt.Errorf("seal legacy secrets: organization %s: %w", org.ID, err)
 			}
@@ -49,8 +54,12 @@ func SealLegacySecrets(ctx context.Context, e store.Engine, k *keys.Keyring) (in
 		if err != nil {
 			return n, fmt.Errorf("seal legacy secrets: signing key of organization %s: %w", org.ID, err)
 		}
-		if !keys.IsWrapped(sk.Private) {
-			done, err := rw.ReplaceSigningKey(ctx, org.ID, sk.Private, k.Wrap(signingLabel(org.ID), sk.Private))
+		wrapped, changed, err = k.Rewrap(signingLabel(org.ID), sk.Private)
+		if err != nil {
+			return n, fmt.Errorf("seal legacy secrets: signing key of organization %s: %w", org.ID, err)
+		}
+		if changed {
+			done, err := rw.ReplaceSigningKey(ctx, org.ID, sk.Private, wrapped)
 			if err != nil {
 				return n, fmt.Errorf("seal legacy secrets: signing key of organization %s: %w", org.ID, err)
 			}
