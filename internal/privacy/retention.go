@@ -12,10 +12,8 @@ func (s *Service) purgeAll(ctx context.Context) {
 	if s.opt.Purger == nil {
 		return
 	}
-	if n, err := s.opt.Store.DeleteExports(ctx, s.now()); err != nil {
+	if err := s.expireExports(ctx); err != nil {
 		s.opt.Logger.Error("retention: deleting expired exports", "err", err)
-	} else if n > 0 {
-		s.opt.Metrics.purgedRows(Counts{"exports": n})
 	}
 	orgs, err := s.opt.Store.OrganizationIDs(ctx)
 	if err != nil {
@@ -70,4 +68,22 @@ func (s *Service) Purge(ctx context.Context, orgID string) (Counts, error) {
 		return total, err
 	}
 	return total, nil
+}
+
+// expireExports deletes the export bundles past their expiry and destroys
+// their data keys.
+func (s *Service) expireExports(ctx context.Context) error {
+	gone, err := s.opt.Store.DeleteExports(ctx, s.now())
+	if err != nil {
+		return err
+	}
+	for _, e := range gone {
+		if _, err := s.opt.Keys.Shred(ctx, e.OrgID, []string{exportSubject(e.RequestID)}); err != nil {
+			return fmt.Errorf("destroy the key of export %s: %w", e.RequestID, err)
+		}
+	}
+	if len(gone) > 0 {
+		s.opt.Metrics.purgedRows(Counts{"exports": int64(len(gone))})
+	}
+	return nil
 }

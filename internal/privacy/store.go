@@ -39,9 +39,10 @@ type Store interface {
 
 	PutExport(ctx context.Context, e Export) error
 	GetExport(ctx context.Context, orgID, requestID string) (Export, error)
-	// DeleteExports deletes the exports that expired before at, of every
-	// organization, and returns how many.
-	DeleteExports(ctx context.Context, before time.Time) (int64, error)
+	// DeleteExports deletes the exports of every organization that expired
+	// before before and returns which (OrgID and RequestID set), so their data
+	// keys can be destroyed too.
+	DeleteExports(ctx context.Context, before time.Time) ([]Export, error)
 
 	// AppendAudit appends entries in order, assigning Seq.
 	AppendAudit(ctx context.Context, entries []AuditEntry) error

@@ -37,11 +37,23 @@ func (db *DB) GetExport(ctx context.Context, orgID, requestID string) (privacy.E
 }
 
 // DeleteExports deletes the exports of every organization that expired
-// before before.
-func (db *DB) DeleteExports(ctx context.Context, before time.Time) (int64, error) {
-	tag, err := db.pool.exec(ctx, `DELETE FROM gdpr_exports WHERE expires_at < $1`, presage.StoredTime(before))
+// before before and returns which.
+func (db *DB) DeleteExports(ctx context.Context, before time.Time) ([]privacy.Export, error) {
+	rows, err := db.pool.query(ctx, `DELETE FROM gdpr_exports WHERE expires_at < $1 RETURNING org_id, request_id`, presage.StoredTime(before))
 	if err != nil {
-		return 0, fmt.Errorf("delete exports: %w", err)
+		return nil, fmt.Errorf("delete exports: %w", err)
 	}
-	return tag.RowsAffected(), nil
+	defer rows.Close()
+	var out []privacy.Export
+	for rows.Next() {
+		var e privacy.Export
+		if err := rows.Scan(&e.OrgID, &e.RequestID); err != nil {
+			return nil, fmt.Errorf("delete exports: %w", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("delete exports: %w", err)
+	}
+	return out, nil
 }

@@ -37,15 +37,23 @@ func (db *DB) GetExport(ctx context.Context, orgID, requestID string) (privacy.E
 }
 
 // DeleteExports deletes the exports of every organization that expired
-// before before.
-func (db *DB) DeleteExports(ctx context.Context, before time.Time) (int64, error) {
-	res, err := db.write.ExecContext(ctx, `DELETE FROM gdpr_exports WHERE expires_at < ?`, unixMilli(before))
+// before before and returns which.
+func (db *DB) DeleteExports(ctx context.Context, before time.Time) ([]privacy.Export, error) {
+	rows, err := db.write.QueryContext(ctx, `DELETE FROM gdpr_exports WHERE expires_at < ? RETURNING org_id, request_id`, unixMilli(before))
 	if err != nil {
-		return 0, fmt.Errorf("delete exports: %w", err)
+		return nil, fmt.Errorf("delete exports: %w", err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("delete exports: %w", err)
+	defer rows.Close()
+	var out []privacy.Export
+	for rows.Next() {
+		var e privacy.Export
+		if err := rows.Scan(&e.OrgID, &e.RequestID); err != nil {
+			return nil, fmt.Errorf("delete exports: %w", err)
+		}
+		out = append(out, e)
 	}
-	return n, nil
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("delete exports: %w", err)
+	}
+	return out, nil
 }

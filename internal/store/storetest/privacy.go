@@ -423,9 +423,9 @@ func testExports(t *testing.T, open Opener) {
 		{base.Add(3 * time.Hour), 2, []string{"dsr_later"}},
 		{base.Add(3 * time.Hour), 0, []string{"dsr_later"}},
 	} {
-		n, err := f.e.DeleteExports(f.ctx, c.before)
-		if err != nil || n != c.n {
-			t.Fatalf("delete exports before %v: %d, %v; want %d", c.before, n, err, c.n)
+		gone, err := f.e.DeleteExports(f.ctx, c.before)
+		if err != nil || int64(len(gone)) != c.n {
+			t.Fatalf("delete exports before %v: %d, %v; want %d", c.before, len(gone), err, c.n)
 		}
 		var left []string
 		for _, e := range exports {
