@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -11,31 +10,23 @@ import (
 
 	"github.com/presage-dev/presage/internal/presage"
 	"github.com/presage-dev/presage/internal/privacy"
-	"github.com/presage-dev/presage/internal/store/internal/rowjson"
+	"github.com/presage-dev/presage/internal/store/internal/requestrow"
 )
 
 // Data subject requests: the API creates them, job runners on any node claim
 // them (FOR UPDATE SKIP LOCKED: two nodes never take the same request, and
 // neither waits on the other) and save their progress, fenced by the lease.
 
-const requestColumns = `org_id, id, type, status, terms, replacements, requested_by, received_at, due_at,
-	extension_reason, progress, result, error, attempts, next_run_at, lease_holder, lease_until, updated_at,
-	completed_at, scrubbed`
-
-// requestNotTerminal is the queue's condition, word for word the WHERE clause
-// of the partial index gdpr_requests_queue so that the planner uses it.
-const requestNotTerminal = `status NOT IN ('completed', 'error')`
-
 // CreateRequest inserts r; an id that exists is a conflict.
 func (db *DB) CreateRequest(ctx context.Context, r privacy.Request) error {
-	j, err := encodeRequest(r)
+	j, err := requestrow.Encode(r)
 	if err != nil {
 		return fmt.Errorf("create request: %w", err)
 	}
-	_, err = db.pool.exec(ctx, `INSERT INTO gdpr_requests (`+requestColumns+`)
+	_, err = db.pool.exec(ctx, `INSERT INTO gdpr_requests (`+requestrow.Columns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
-		r.OrgID, r.ID, string(r.Type), string(r.Status), j.terms, j.replacements, r.RequestedBy,
-		presage.StoredTime(r.ReceivedAt), presage.StoredTime(r.DueAt), r.ExtensionReason, j.progress, j.result,
+		r.OrgID, r.ID, string(r.Type), string(r.Status), j.Terms, j.Replacements, r.RequestedBy,
+		presage.StoredTime(r.ReceivedAt), presage.StoredTime(r.DueAt), r.ExtensionReason, j.Progress, j.Result,
 		r.Error, r.Attempts, presage.StoredTime(r.NextRunAt), r.LeaseHolder, nullTime(r.LeaseUntil),
 		presage.StoredTime(r.UpdatedAt), nullTime(r.CompletedAt), r.Scrubbed)
 	if isUnique(err) {
@@ -49,7 +40,7 @@ func (db *DB) CreateRequest(ctx context.Context, r privacy.Request) error {
 
 // GetRequest returns request id of orgID.
 func (db *DB) GetRequest(ctx context.Context, orgID, id string) (privacy.Request, error) {
-	r, err := scanRequest(db.pool.queryRow(ctx, `SELECT `+requestColumns+` FROM gdpr_requests
+	r, err := scanRequest(db.pool.queryRow(ctx, `SELECT `+requestrow.Columns+` FROM gdpr_requests
 		WHERE org_id = $1 AND id = $2`, orgID, id))
 	if err != nil {
 		return privacy.Request{}, fmt.Errorf("get request: %w", notFound(err))
@@ -68,7 +59,7 @@ func (db *DB) ListRequests(ctx context.Context, orgID string, size, number int) 
 		Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("list requests: count: %w", err)
 	}
-	rows, err := db.pool.query(ctx, `SELECT `+requestColumns+` FROM gdpr_requests WHERE org_id = $1
+	rows, err := db.pool.query(ctx, `SELECT `+requestrow.Columns+` FROM gdpr_requests WHERE org_id = $1
 		ORDER BY received_at DESC, id COLLATE "C" DESC LIMIT $2 OFFSET $3`,
 		orgID, size, int64(number-1)*int64(size))
 	out, err := scanAll(rows, err, scanRequest)
@@ -85,11 +76,11 @@ func (db *DB) ListRequests(ctx context.Context, orgID string, size, number int) 
 func (db *DB) ClaimRequest(ctx context.Context, holder string, now time.Time, ttl time.Duration) (privacy.Request, bool, error) {
 	r, err := scanRequest(db.pool.queryRow(ctx, `UPDATE gdpr_requests SET lease_holder = $1, lease_until = $2
 		WHERE (org_id, id) = (SELECT org_id, id FROM gdpr_requests
-			WHERE `+requestNotTerminal+` AND next_run_at <= $3
+			WHERE `+requestrow.NotTerminal+` AND next_run_at <= $3
 				AND (lease_holder = '' OR lease_until IS NULL OR lease_until < $3)
 			ORDER BY received_at, org_id COLLATE "C", id COLLATE "C" LIMIT 1
 			FOR UPDATE SKIP LOCKED)
-		RETURNING `+requestColumns, holder, presage.StoredTime(now.Add(ttl)), presage.StoredTime(now)))
+		RETURNING `+requestrow.Columns, holder, presage.StoredTime(now.Add(ttl)), presage.StoredTime(now)))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return privacy.Request{}, false, nil
 	}
@@ -102,7 +93,7 @@ func (db *DB) ClaimRequest(ctx context.Context, holder string, now time.Time, tt
 // SaveRequest writes every mutable field of r if holder still holds its
 // lease ("" writes without the check); a lost lease is a conflict.
 func (db *DB) SaveRequest(ctx context.Context, r privacy.Request, holder string) error {
-	j, err := encodeRequest(r)
+	j, err := requestrow.Encode(r)
 	if err != nil {
 		return fmt.Errorf("save request: %w", err)
 	}
@@ -110,8 +101,8 @@ func (db *DB) SaveRequest(ctx context.Context, r privacy.Request, holder string)
 			extension_reason = $5, progress = $6, result = $7, error = $8, attempts = $9, next_run_at = $10,
 			lease_holder = $11, lease_until = $12, updated_at = $13, completed_at = $14, scrubbed = $15
 		WHERE org_id = $16 AND id = $17 AND ($18 = '' OR lease_holder = $18)`,
-		string(r.Status), j.terms, j.replacements, presage.StoredTime(r.DueAt), r.ExtensionReason, j.progress,
-		j.result, r.Error, r.Attempts, presage.StoredTime(r.NextRunAt), r.LeaseHolder, nullTime(r.LeaseUntil),
+		string(r.Status), j.Terms, j.Replacements, presage.StoredTime(r.DueAt), r.ExtensionReason, j.Progress,
+		j.Result, r.Error, r.Attempts, presage.StoredTime(r.NextRunAt), r.LeaseHolder, nullTime(r.LeaseUntil),
 		presage.StoredTime(r.UpdatedAt), nullTime(r.CompletedAt), r.Scrubbed, r.OrgID, r.ID, holder)
 	if err != nil {
 		return fmt.Errorf("save request: %w", err)
@@ -133,34 +124,6 @@ func (db *DB) SaveRequest(ctx context.Context, r privacy.Request, holder string)
 	return fmt.Errorf("save request: %w", presage.Errorf(presage.CodeConflict, "request %s: lease lost by %s", r.ID, holder))
 }
 
-// requestJSON holds the JSON columns of a request as stored.
-type requestJSON struct {
-	terms, replacements, progress string
-	result                        *string // NULL until the request completed
-}
-
-func encodeRequest(r privacy.Request) (requestJSON, error) {
-	var j requestJSON
-	var err error
-	if j.terms, err = rowjson.Encode(rowjson.NonNil(r.Terms)); err != nil {
-		return j, fmt.Errorf("terms: %w", err)
-	}
-	if j.replacements, err = rowjson.Encode(rowjson.NonNil(r.Replacements)); err != nil {
-		return j, fmt.Errorf("replacements: %w", err)
-	}
-	if j.progress, err = rowjson.Encode(r.Progress); err != nil {
-		return j, fmt.Errorf("progress: %w", err)
-	}
-	if r.Result != nil {
-		res, err := rowjson.Encode(r.Result)
-		if err != nil {
-			return j, fmt.Errorf("result: %w", err)
-		}
-		j.result = &res
-	}
-	return j, nil
-}
-
 func scanRequest(row pgx.Row) (privacy.Request, error) {
 	var r privacy.Request
 	var typ, status, terms, replacements, progress string
@@ -174,35 +137,8 @@ func scanRequest(row pgx.Row) (privacy.Request, error) {
 	r.Type, r.Status = privacy.RequestType(typ), privacy.Status(status)
 	r.ReceivedAt, r.DueAt, r.NextRunAt, r.UpdatedAt = r.ReceivedAt.UTC(), r.DueAt.UTC(), r.NextRunAt.UTC(), r.UpdatedAt.UTC()
 	r.LeaseUntil, r.CompletedAt = fromNull(leaseUntil), fromNull(completed)
-	if err := decodeRequest(&r, terms, replacements, progress, result); err != nil {
+	if err := requestrow.Decode(&r, requestrow.JSON{Terms: terms, Replacements: replacements, Progress: progress, Result: result}); err != nil {
 		return privacy.Request{}, fmt.Errorf("request %s: %w", r.ID, err)
 	}
 	return r, nil
-}
-
-// decodeRequest fills r's JSON fields; empty lists read back as nil, the
-// way a new Request holds them.
-func decodeRequest(r *privacy.Request, terms, replacements, progress string, result *string) error {
-	if err := json.Unmarshal([]byte(terms), &r.Terms); err != nil {
-		return fmt.Errorf("decode terms: %w", err)
-	}
-	if err := json.Unmarshal([]byte(replacements), &r.Replacements); err != nil {
-		return fmt.Errorf("decode replacements: %w", err)
-	}
-	if err := json.Unmarshal([]byte(progress), &r.Progress); err != nil {
-		return fmt.Errorf("decode progress: %w", err)
-	}
-	if result != nil {
-		r.Result = new(privacy.Result)
-		if err := json.Unmarshal([]byte(*result), r.Result); err != nil {
-			return fmt.Errorf("decode result: %w", err)
-		}
-	}
-	if len(r.Terms) == 0 {
-		r.Terms = nil
-	}
-	if len(r.Replacements) == 0 {
-		r.Replacements = nil
-	}
-	return nil
 }

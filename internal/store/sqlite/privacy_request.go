@@ -3,38 +3,29 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/presage-dev/presage/internal/presage"
 	"github.com/presage-dev/presage/internal/privacy"
-	"github.com/presage-dev/presage/internal/store/internal/rowjson"
+	"github.com/presage-dev/presage/internal/store/internal/requestrow"
 )
 
 // Data subject requests: the API creates them, job runners on any node claim
 // them (under the single writer, so a claim is atomic) and save their
 // progress, fenced by the lease.
 
-const requestColumns = `org_id, id, type, status, terms, replacements, requested_by, received_at, due_at,
-	extension_reason, progress, result, error, attempts, next_run_at, lease_holder, lease_until, updated_at,
-	completed_at, scrubbed`
-
-// requestNotTerminal is the queue's condition, word for word the WHERE clause
-// of the partial index gdpr_requests_queue so that the planner uses it.
-const requestNotTerminal = `status NOT IN ('completed', 'error')`
-
 // CreateRequest inserts r; an id that exists is a conflict.
 func (db *DB) CreateRequest(ctx context.Context, r privacy.Request) error {
-	j, err := encodeRequest(r)
+	j, err := requestrow.Encode(r)
 	if err != nil {
 		return fmt.Errorf("create request: %w", err)
 	}
-	_, err = db.write.ExecContext(ctx, `INSERT INTO gdpr_requests (`+requestColumns+`)
+	_, err = db.write.ExecContext(ctx, `INSERT INTO gdpr_requests (`+requestrow.Columns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.OrgID, r.ID, string(r.Type), string(r.Status), j.terms, j.replacements, r.RequestedBy,
-		unixMilli(r.ReceivedAt), unixMilli(r.DueAt), r.ExtensionReason, j.progress, j.result, r.Error, r.Attempts,
+		r.OrgID, r.ID, string(r.Type), string(r.Status), j.Terms, j.Replacements, r.RequestedBy,
+		unixMilli(r.ReceivedAt), unixMilli(r.DueAt), r.ExtensionReason, j.Progress, j.Result, r.Error, r.Attempts,
 		unixMilli(r.NextRunAt), r.LeaseHolder, nullMS(r.LeaseUntil), unixMilli(r.UpdatedAt), nullMS(r.CompletedAt),
 		r.Scrubbed)
 	if isUnique(err) {
@@ -48,7 +39,7 @@ func (db *DB) CreateRequest(ctx context.Context, r privacy.Request) error {
 
 // GetRequest returns request id of orgID.
 func (db *DB) GetRequest(ctx context.Context, orgID, id string) (privacy.Request, error) {
-	r, err := scanRequest(db.read.QueryRowContext(ctx, `SELECT `+requestColumns+` FROM gdpr_requests
+	r, err := scanRequest(db.read.QueryRowContext(ctx, `SELECT `+requestrow.Columns+` FROM gdpr_requests
 		WHERE org_id = ? AND id = ?`, orgID, id))
 	if err != nil {
 		return privacy.Request{}, fmt.Errorf("get request: %w", notFound(err))
@@ -67,7 +58,7 @@ func (db *DB) ListRequests(ctx context.Context, orgID string, size, number int) 
 		Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("list requests: count: %w", err)
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT `+requestColumns+` FROM gdpr_requests WHERE org_id = ?
+	rows, err := db.read.QueryContext(ctx, `SELECT `+requestrow.Columns+` FROM gdpr_requests WHERE org_id = ?
 		ORDER BY received_at DESC, id DESC LIMIT ? OFFSET ?`, orgID, size, int64(number-1)*int64(size))
 	out, err := scanAll(rows, err, scanRequest)
 	if err != nil {
@@ -85,10 +76,10 @@ func (db *DB) ClaimRequest(ctx context.Context, holder string, now time.Time, tt
 		var err error
 		r, err = scanRequest(tx.QueryRowContext(ctx, `UPDATE gdpr_requests SET lease_holder = ?1, lease_until = ?2
 			WHERE (org_id, id) = (SELECT org_id, id FROM gdpr_requests
-				WHERE `+requestNotTerminal+` AND next_run_at <= ?3
+				WHERE `+requestrow.NotTerminal+` AND next_run_at <= ?3
 					AND (lease_holder = '' OR lease_until IS NULL OR lease_until < ?3)
 				ORDER BY received_at, org_id, id LIMIT 1)
-			RETURNING `+requestColumns, holder, unixMilli(now.Add(ttl)), unixMilli(now)))
+			RETURNING `+requestrow.Columns, holder, unixMilli(now.Add(ttl)), unixMilli(now)))
 		return err
 	})
 	if errors.Is(err, sql.ErrNoRows) {
@@ -103,7 +94,7 @@ func (db *DB) ClaimRequest(ctx context.Context, holder string, now time.Time, tt
 // SaveRequest writes every mutable field of r if holder still holds its
 // lease ("" writes without the check); a lost lease is a conflict.
 func (db *DB) SaveRequest(ctx context.Context, r privacy.Request, holder string) error {
-	j, err := encodeRequest(r)
+	j, err := requestrow.Encode(r)
 	if err != nil {
 		return fmt.Errorf("save request: %w", err)
 	}
@@ -112,7 +103,7 @@ func (db *DB) SaveRequest(ctx context.Context, r privacy.Request, holder string)
 				extension_reason = ?, progress = ?, result = ?, error = ?, attempts = ?, next_run_at = ?,
 				lease_holder = ?, lease_until = ?, updated_at = ?, completed_at = ?, scrubbed = ?
 			WHERE org_id = ? AND id = ? AND (? = '' OR lease_holder = ?)`,
-			string(r.Status), j.terms, j.replacements, unixMilli(r.DueAt), r.ExtensionReason, j.progress, j.result,
+			string(r.Status), j.Terms, j.Replacements, unixMilli(r.DueAt), r.ExtensionReason, j.Progress, j.Result,
 			r.Error, r.Attempts, unixMilli(r.NextRunAt), r.LeaseHolder, nullMS(r.LeaseUntil), unixMilli(r.UpdatedAt),
 			nullMS(r.CompletedAt), r.Scrubbed, r.OrgID, r.ID, holder, holder)
 		if err != nil {
@@ -137,36 +128,10 @@ func (db *DB) SaveRequest(ctx context.Context, r privacy.Request, holder string)
 	return nil
 }
 
-// requestJSON holds the JSON columns of a request as stored.
-type requestJSON struct {
-	terms, replacements, progress string
-	result                        any // NULL until the request completed
-}
-
-func encodeRequest(r privacy.Request) (requestJSON, error) {
-	var j requestJSON
-	var err error
-	if j.terms, err = rowjson.Encode(rowjson.NonNil(r.Terms)); err != nil {
-		return j, fmt.Errorf("terms: %w", err)
-	}
-	if j.replacements, err = rowjson.Encode(rowjson.NonNil(r.Replacements)); err != nil {
-		return j, fmt.Errorf("replacements: %w", err)
-	}
-	if j.progress, err = rowjson.Encode(r.Progress); err != nil {
-		return j, fmt.Errorf("progress: %w", err)
-	}
-	if r.Result != nil {
-		if j.result, err = rowjson.Encode(r.Result); err != nil {
-			return j, fmt.Errorf("result: %w", err)
-		}
-	}
-	return j, nil
-}
-
 func scanRequest(s scanner) (privacy.Request, error) {
 	var r privacy.Request
 	var typ, status, terms, replacements, progress string
-	var result sql.NullString
+	var result *string // NULL until the request completed
 	var received, due, next, updated int64
 	var leaseUntil, completed sql.NullInt64
 	if err := s.Scan(&r.OrgID, &r.ID, &typ, &status, &terms, &replacements, &r.RequestedBy, &received, &due,
@@ -177,35 +142,8 @@ func scanRequest(s scanner) (privacy.Request, error) {
 	r.Type, r.Status = privacy.RequestType(typ), privacy.Status(status)
 	r.ReceivedAt, r.DueAt, r.NextRunAt, r.UpdatedAt = fromMS(received), fromMS(due), fromMS(next), fromMS(updated)
 	r.LeaseUntil, r.CompletedAt = fromNullMS(leaseUntil), fromNullMS(completed)
-	if err := decodeRequest(&r, terms, replacements, progress, result.String); err != nil {
+	if err := requestrow.Decode(&r, requestrow.JSON{Terms: terms, Replacements: replacements, Progress: progress, Result: result}); err != nil {
 		return privacy.Request{}, fmt.Errorf("request %s: %w", r.ID, err)
 	}
 	return r, nil
-}
-
-// decodeRequest fills r's JSON fields; empty lists read back as nil, the
-// way a new Request holds them.
-func decodeRequest(r *privacy.Request, terms, replacements, progress, result string) error {
-	if err := json.Unmarshal([]byte(terms), &r.Terms); err != nil {
-		return fmt.Errorf("decode terms: %w", err)
-	}
-	if err := json.Unmarshal([]byte(replacements), &r.Replacements); err != nil {
-		return fmt.Errorf("decode replacements: %w", err)
-	}
-	if err := json.Unmarshal([]byte(progress), &r.Progress); err != nil {
-		return fmt.Errorf("decode progress: %w", err)
-	}
-	if result != "" {
-		r.Result = new(privacy.Result)
-		if err := json.Unmarshal([]byte(result), r.Result); err != nil {
-			return fmt.Errorf("decode result: %w", err)
-		}
-	}
-	if len(r.Terms) == 0 {
-		r.Terms = nil
-	}
-	if len(r.Replacements) == 0 {
-		r.Replacements = nil
-	}
-	return nil
 }
