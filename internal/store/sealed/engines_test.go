@@ -56,18 +56,7 @@ func openSQLite(t testing.TB) (store.Engine, rawReader) {
 			t.Fatalf("raw query %q: %v", query, err)
 		}
 		defer rows.Close()
-		var out []string
-		for rows.Next() {
-			var b []byte
-			if err := rows.Scan(&b); err != nil {
-				t.Fatalf("raw query %q: %v", query, err)
-			}
-			out = append(out, string(b))
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatalf("raw query %q: %v", query, err)
-		}
-		return out
+		return readColumn(t, query, rows.Next, rows.Scan, rows.Err)
 	}
 }
 
@@ -96,19 +85,26 @@ func openPostgres(t testing.TB) (store.Engine, rawReader) {
 			t.Fatalf("raw query %q: %v", query, err)
 		}
 		defer rows.Close()
-		var out []string
-		for rows.Next() {
-			var b []byte
-			if err := rows.Scan(&b); err != nil {
-				t.Fatalf("raw query %q: %v", query, err)
-			}
-			out = append(out, string(b))
-		}
-		if err := rows.Err(); err != nil {
+		return readColumn(t, query, rows.Next, rows.Scan, rows.Err)
+	}
+}
+
+// readColumn reads the one column of a raw query's rows as text, whichever
+// driver's rows next, scan and done belong to.
+func readColumn(t testing.TB, query string, next func() bool, scan func(...any) error, done func() error) []string {
+	t.Helper()
+	var out []string
+	for next() {
+		var b []byte
+		if err := scan(&b); err != nil {
 			t.Fatalf("raw query %q: %v", query, err)
 		}
-		return out
+		out = append(out, string(b))
 	}
+	if err := done(); err != nil {
+		t.Fatalf("raw query %q: %v", query, err)
+	}
+	return out
 }
 
 // newKeyring returns a key ring over an in-memory key store with a random
