@@ -125,13 +125,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		storage.Close()
 		return nil, fmt.Errorf("build tracker: %w", err)
 	}
-	workers := cfg.CommitWorkers
-	if workers == 0 {
-		workers = 1 // SQLite has a single writer
-		if engine.Engine() == "postgres" {
-			workers = 4
-		}
-	}
+	workers := commitWorkers(cfg, engine.Engine())
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := collect.NewMetrics(reg)
@@ -181,6 +175,19 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		bundle:      bundle,
 	}
 	return a, nil
+}
+
+// commitWorkers is how many group commits run at once: one on SQLite, which
+// has a single writer, four on PostgreSQL, unless configured.
+func commitWorkers(cfg Config, engine string) int {
+	switch {
+	case cfg.CommitWorkers != 0:
+		return cfg.CommitWorkers
+	case engine == "postgres":
+		return 4
+	default:
+		return 1
+	}
 }
 
 // handler returns the node's HTTP handler; demoHandler is nil unless the demo runs.

@@ -126,6 +126,7 @@ func (k *Keyring) MasterID() string { return k.current.ID }
 type Sealer struct {
 	orgID, subject, keyID string
 	aead                  cipher.AEAD
+	aad                   []byte // aad(orgID, keyID), made once: every value binds it
 }
 
 // KeyID names the data key.
@@ -135,12 +136,28 @@ func (s *Sealer) KeyID() string { return s.keyID }
 // are bound as additional data, so a value cannot be moved to another
 // organization's row and still open.
 func (s *Sealer) Seal(plaintext string) string {
-	nonce := make([]byte, s.aead.NonceSize(), s.aead.NonceSize()+len(plaintext)+s.aead.Overhead())
-	if _, err := rand.Read(nonce); err != nil {
+	return string(s.AppendSeal(make([]byte, 0, s.SealedLen(len(plaintext))), []byte(plaintext)))
+}
+
+// SealedLen is the length of the sealed form of n bytes of plaintext.
+func (s *Sealer) SealedLen(n int) int {
+	return len(sealPrefix) + len(s.keyID) + 1 + base64.RawURLEncoding.EncodedLen(s.aead.NonceSize()+n+s.aead.Overhead())
+}
+
+// AppendSeal appends the sealed form of plaintext, as Seal returns it, to
+// dst: the collector seals every event, and building the value in the
+// caller's buffer spares the copies of a string at each step.
+func (s *Sealer) AppendSeal(dst, plaintext []byte) []byte {
+	n := s.aead.NonceSize()
+	box := make([]byte, n, n+len(plaintext)+s.aead.Overhead())
+	if _, err := rand.Read(box); err != nil {
 		panic(fmt.Sprintf("keys: reading random nonce: %v", err))
 	}
-	out := s.aead.Seal(nonce, nonce, []byte(plaintext), aad(s.orgID, s.keyID))
-	return sealPrefix + s.keyID + ":" + base64.RawURLEncoding.EncodeToString(out)
+	box = s.aead.Seal(box, box[:n], plaintext, s.aad)
+	dst = append(dst, sealPrefix...)
+	dst = append(dst, s.keyID...)
+	dst = append(dst, ':')
+	return base64.RawURLEncoding.AppendEncode(dst, box)
 }
 
 func aad(orgID, keyID string) []byte { return []byte(orgID + "\x00" + keyID) }
@@ -279,7 +296,7 @@ func (k *Keyring) cache(dk DataKey, raw []byte) (*Sealer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("data key %s: %w", dk.ID, err)
 	}
-	sl := &Sealer{orgID: dk.OrgID, subject: dk.Subject, keyID: dk.ID, aead: aead}
+	sl := &Sealer{orgID: dk.OrgID, subject: dk.Subject, keyID: dk.ID, aead: aead, aad: aad(dk.OrgID, dk.ID)}
 	k.mu.Lock()
 	if len(k.byID) >= maxCached {
 		k.byID, k.bySubject = map[string]*Sealer{}, map[string]*Sealer{}
@@ -313,7 +330,7 @@ func (k *Keyring) Open(ctx context.Context, orgID, value string) (string, error)
 	if len(raw) < n+sl.aead.Overhead() {
 		return "", errors.New("keys: sealed value is too short")
 	}
-	plain, err := sl.aead.Open(nil, raw[:n], raw[n:], aad(orgID, keyID))
+	plain, err := sl.aead.Open(nil, raw[:n], raw[n:], sl.aad)
 	if err != nil {
 		return "", fmt.Errorf("keys: open sealed value: %w", err)
 	}

@@ -30,7 +30,16 @@ type pgStore struct {
 var _ keys.Store = (*pgStore)(nil)
 
 func openPostgres(ctx context.Context, url string) (*pgStore, error) {
-	pool, err := pgxpool.New(ctx, url)
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("open key store: %w", err)
+	}
+	// The key table starts empty and grows by a key per new visitor. A
+	// generic plan cached while it was small scans it whole until the next
+	// ANALYZE (measured: 16 ms instead of 0.3 ms to look up 100 subjects
+	// among 20,000 keys); custom plans see its size at every execution.
+	cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open key store: %w", err)
 	}

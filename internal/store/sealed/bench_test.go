@@ -44,7 +44,7 @@ func BenchmarkCommitWrites(b *testing.B) {
 			b.Run(be.name+"/"+sh.name, func(b *testing.B) {
 				clear, _ := be.open(b)
 				raw, _ := be.open(b)
-				benchCommit(b, clear, sealed.Wrap(raw, newKeyring(b)), sh.writes, sh.perWrite, sh.returning)
+				benchCommit(b, clear, sealed.Wrap(raw, newKeyringOver(b, be.keyStore(b))), sh.writes, sh.perWrite, sh.returning)
 			})
 		}
 	}

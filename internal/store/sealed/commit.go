@@ -93,7 +93,7 @@ func sealWrite(w *collect.Write, sealers map[string]*keys.Sealer) (collect.Write
 		if err != nil {
 			return collect.Write{}, err
 		}
-		out.Session.LandingURL, out.Session.Referrer = sealText(s, w.Session.LandingURL), sealText(s, w.Session.Referrer)
+		sealSession(&out.Session, s)
 	}
 	if w.Events != nil {
 		out.Events = make([]presage.Event, len(w.Events))
@@ -123,8 +123,18 @@ func sealWrite(w *collect.Write, sealers map[string]*keys.Sealer) (collect.Write
 }
 
 // sealEvent seals the event's URL, title, referrer and attributes in place
-// (ev is the caller's copy).
+// (ev is the caller's copy), as one bundle in its attributes column.
 func sealEvent(ev *presage.Event, s *keys.Sealer) {
-	ev.URL, ev.Title, ev.Referrer = sealText(s, ev.URL), sealText(s, ev.Title), sealText(s, ev.Referrer)
-	ev.Attributes = sealJSON(s, ev.Attributes)
+	bundle := packTexts(ev.URL, ev.Title, ev.Referrer, string(ev.Attributes))
+	ev.URL, ev.Title, ev.Referrer = "", "", ""
+	ev.Attributes = sealJSON(s, bundle)
+}
+
+// sealSession seals the session's landing URL and referrer in place (sess
+// is the caller's copy), as one bundle in its landing URL column.
+func sealSession(sess *presage.Session, s *keys.Sealer) {
+	if bundle := packTexts(sess.LandingURL, sess.Referrer); bundle != nil {
+		sess.LandingURL = string(s.AppendSeal(make([]byte, 0, s.SealedLen(len(bundle))), bundle))
+	}
+	sess.Referrer = ""
 }

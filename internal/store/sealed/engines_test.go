@@ -4,7 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
-	"strings"
+	"path/filepath"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/presage-dev/presage/internal/keys"
 	"github.com/presage-dev/presage/internal/store"
+	"github.com/presage-dev/presage/internal/store/keystore"
 	"github.com/presage-dev/presage/internal/store/postgres"
 	"github.com/presage-dev/presage/internal/store/sqlite"
 	"github.com/presage-dev/presage/internal/store/storetest"
@@ -22,14 +23,17 @@ import (
 type backend struct {
 	name string
 	open func(t testing.TB) (store.Engine, rawReader)
+	// keyStore returns a fresh key store of the engine's kind, as
+	// keystore.DefaultTarget gives a node of that engine.
+	keyStore func(t testing.TB) string
 }
 
 // rawReader returns the first column of every row of a query, as text.
 type rawReader func(t testing.TB, query string) []string
 
 var backends = []backend{
-	{"sqlite", openSQLite},
-	{"postgres", openPostgres},
+	{"sqlite", openSQLite, func(t testing.TB) string { return "sqlite:" + filepath.Join(t.TempDir(), keystore.FileName) }},
+	{"postgres", openPostgres, storetest.PostgresURL},
 }
 
 func openSQLite(t testing.TB) (store.Engine, rawReader) {
@@ -109,7 +113,21 @@ func readColumn(t testing.TB, query string, next func() bool, scan func(...any) 
 
 // newKeyring returns a key ring over an in-memory key store with a random
 // master key.
-func newKeyring(t testing.TB) *keys.Keyring {
+func newKeyring(t testing.TB) *keys.Keyring { return keyringOver(t, keys.NewMemStore()) }
+
+// newKeyringOver returns a key ring over the key store target names, with a
+// random master key.
+func newKeyringOver(t testing.TB, target string) *keys.Keyring {
+	t.Helper()
+	ks, err := keystore.Open(context.Background(), target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ks.Close() })
+	return keyringOver(t, ks)
+}
+
+func keyringOver(t testing.TB, ks keys.Store) *keys.Keyring {
 	t.Helper()
 	raw := make([]byte, 32)
 	rand.Read(raw)
@@ -117,14 +135,5 @@ func newKeyring(t testing.TB) *keys.Keyring {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return keys.NewKeyring(keys.NewMemStore(), m)
-}
-
-// skipUnimplemented skips a test whose engine method another change is
-// still writing (the engines' stub_subject.go).
-func skipUnimplemented(t *testing.T, err error) {
-	t.Helper()
-	if err != nil && strings.Contains(err.Error(), "not implemented yet") {
-		t.Skipf("engine method not implemented yet: %v", err)
-	}
+	return keys.NewKeyring(ks, m)
 }

@@ -2,6 +2,7 @@ package sealed
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -120,16 +121,26 @@ func (e *engine) openSessions(ctx context.Context, orgID string, items []presage
 		return err
 	}
 	for i := range items {
-		s := &items[i]
-		var err error
-		if s.LandingURL, err = o.text(s.LandingURL); err != nil {
-			return fmt.Errorf("session %s: %w", s.ID, err)
-		}
-		if s.Referrer, err = o.text(s.Referrer); err != nil {
-			return fmt.Errorf("session %s: %w", s.ID, err)
+		if err := openSession(o, &items[i]); err != nil {
+			return fmt.Errorf("session %s: %w", items[i].ID, err)
 		}
 	}
 	return nil
+}
+
+// openSession opens a session's landing data: a bundle in its landing URL
+// column, or, in rows written before bundles, each text sealed on its own.
+func openSession(o *opener, s *presage.Session) error {
+	plain, _, err := o.open(s.LandingURL)
+	if err != nil {
+		return err
+	}
+	if isBundle(plain) {
+		return unpackTexts(plain, []*string{&s.LandingURL, &s.Referrer})
+	}
+	s.LandingURL = plain
+	s.Referrer, err = o.text(s.Referrer)
+	return err
 }
 
 // openEvents opens the texts of a page of events in place, after one
@@ -152,7 +163,30 @@ func (e *engine) openEvents(ctx context.Context, orgID string, items []presage.E
 	return nil
 }
 
+// openEvent opens an event's texts: a bundle in its attributes column, or,
+// in rows written before bundles, each text sealed on its own. A destroyed
+// bundle reads as an event without texts.
 func openEvent(o *opener, ev *presage.Event) error {
+	if v, ok := unquote(ev.Attributes); ok {
+		plain, _, err := o.open(v)
+		if err != nil {
+			return err
+		}
+		ev.Attributes = nil
+		if isBundle(plain) {
+			var attrs string
+			if err := unpackTexts(plain, []*string{&ev.URL, &ev.Title, &ev.Referrer, &attrs}); err != nil {
+				return err
+			}
+			if attrs != "" {
+				ev.Attributes = json.RawMessage(attrs)
+			}
+			return nil
+		}
+		if plain != "" {
+			ev.Attributes = json.RawMessage(plain)
+		}
+	}
 	var err error
 	if ev.URL, err = o.text(ev.URL); err != nil {
 		return err
@@ -160,10 +194,7 @@ func openEvent(o *opener, ev *presage.Event) error {
 	if ev.Title, err = o.text(ev.Title); err != nil {
 		return err
 	}
-	if ev.Referrer, err = o.text(ev.Referrer); err != nil {
-		return err
-	}
-	ev.Attributes, err = o.json(ev.Attributes)
+	ev.Referrer, err = o.text(ev.Referrer)
 	return err
 }
 

@@ -68,20 +68,6 @@ func (o *opener) text(v string) (string, error) {
 	return plain, err
 }
 
-// json opens a JSON column sealed by sealJSON: a destroyed value reads as
-// absent; a value in clear is returned as it is.
-func (o *opener) json(raw json.RawMessage) (json.RawMessage, error) {
-	sealed, ok := unquote(raw)
-	if !ok {
-		return raw, nil
-	}
-	plain, gone, err := o.open(sealed)
-	if err != nil || gone {
-		return nil, err
-	}
-	return json.RawMessage(plain), nil
-}
-
 // traits opens each sealed value of a traits object; a trait whose key was
 // destroyed is dropped, a trait in clear is kept as it is.
 func (o *opener) traits(raw json.RawMessage) (json.RawMessage, error) {

@@ -52,8 +52,7 @@ func (e *engine) UpdateSessionTexts(ctx context.Context, orgID string, sessions 
 	}
 	out := make([]presage.Session, len(sessions))
 	for i, s := range sessions {
-		sl := sealers[s.VisitorID]
-		s.LandingURL, s.Referrer = sealText(sl, s.LandingURL), sealText(sl, s.Referrer)
+		sealSession(&s, sealers[s.VisitorID])
 		out[i] = s
 	}
 	return e.base.UpdateSessionTexts(ctx, orgID, out)

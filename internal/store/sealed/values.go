@@ -13,23 +13,18 @@ import (
 // event's attributes, each value of a customer's traits).
 const sealedMark = `"ps1:`
 
-// sealText seals a text column; "" stays "" so that an absent value costs
-// nothing and still reads as absent.
-func sealText(s *keys.Sealer, v string) string {
-	if v == "" {
-		return ""
-	}
-	return s.Seal(v)
-}
-
-// sealJSON seals a JSON column as a JSON string holding the sealed text of
-// raw, so that the column keeps holding valid JSON in both engines. Absent
-// stays absent.
-func sealJSON(s *keys.Sealer, raw json.RawMessage) json.RawMessage {
+// sealJSON seals a JSON column, or a bundle stored in one, as a JSON string
+// holding the sealed text of raw, so that the column keeps holding valid
+// JSON in both engines. Sealed text is the prefix, a key id and base64url:
+// it never needs escaping. Absent stays absent.
+func sealJSON(s *keys.Sealer, raw []byte) json.RawMessage {
 	if len(raw) == 0 {
-		return raw
+		return nil
 	}
-	return quote(s.Seal(string(raw)))
+	b := make([]byte, 0, s.SealedLen(len(raw))+2)
+	b = append(b, '"')
+	b = s.AppendSeal(b, raw)
+	return append(b, '"')
 }
 
 // quote returns the JSON string of a sealed value. Sealed text is the prefix,
