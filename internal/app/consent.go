@@ -30,7 +30,7 @@ func newTenantsAndConsents(storage *Storage, forget func(orgID, visitorID string
 		Erase: func(ctx context.Context, orgID, visitorID string) error {
 			// The data key goes first: once it is destroyed, no copy of the
 			// visitor's encrypted values, backups included, can be read.
-			if _, err := storage.Keys.Shred(ctx, orgID, []string{visitorID}); err != nil {
+			if _, err := storage.Shredder.Shred(ctx, orgID, []string{visitorID}); err != nil {
 				return err
 			}
 			_, err := engine.EraseVisitor(ctx, orgID, visitorID)

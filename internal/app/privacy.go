@@ -77,6 +77,7 @@ func newPrivacy(storage *Storage, consents *consent.Service, metrics *privacy.Me
 		Store:    engine,
 		Holders:  privacyHolders(storage, consents, cfg.Now),
 		Keys:     storage.Keys,
+		Shredder: storage.Shredder,
 		Index:    identityIndex{engine},
 		Purger:   journeyPurger{engine},
 		Now:      cfg.Now,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/presage-dev/presage/internal/keys"
 	"github.com/presage-dev/presage/internal/store"
@@ -24,6 +25,9 @@ type Storage struct {
 	// Engine seals and opens personal values; everything uses it.
 	Engine store.Engine
 	Keys   *keys.Keyring
+	// Shredder destroys subjects' data keys: erasure, retention and
+	// consent withdrawal go through it.
+	Shredder *sealed.Shredder
 	// MasterGenerated is set when this start generated the master key.
 	MasterGenerated bool
 	MasterKeyPath   string
@@ -80,7 +84,7 @@ func OpenStorage(ctx context.Context, cfg Config) (*Storage, error) {
 		return nil, fmt.Errorf("open key store: %w", err)
 	}
 	ring := keys.NewKeyring(ks, current, previous...)
-	s := &Storage{Engine: sealed.Wrap(raw, ring), Keys: ring, MasterGenerated: generated,
+	s := &Storage{Engine: sealed.Wrap(raw, ring), Keys: ring, Shredder: sealed.NewShredder(raw, ring), MasterGenerated: generated,
 		MasterKeyPath: filepath.Join(cfg.keyDir(), keys.MasterKeyFile), raw: raw, keyStore: ks}
 	if _, err := sealed.SealLegacySecrets(ctx, raw, ring); err != nil {
 		s.Close()
@@ -89,7 +93,10 @@ func OpenStorage(ctx context.Context, cfg Config) (*Storage, error) {
 	return s, nil
 }
 
-// Close closes the database and the key store.
+// Close destroys the pooled data keys this node has not handed out and
+// closes the database and the key store.
 func (s *Storage) Close() error {
-	return errors.Join(s.raw.Close(), s.keyStore.Close())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return errors.Join(s.Keys.ReleasePool(ctx), s.raw.Close(), s.keyStore.Close())
 }

@@ -30,6 +30,18 @@ type Write struct {
 	// Achievements the scorer found in this write's events: inserted unless
 	// the (outcome, session) already has one (the first achievement stays).
 	Achievements []presage.Achievement
+	// VisitorKeys records which data keys seal the values of which visitors
+	// (set by the sealing engine, store/sealed, for keys it took from its
+	// pool): inserted unless already stored, in the same transaction, so
+	// no value committed lacks the record erasure finds its key by.
+	VisitorKeys []VisitorKey
+}
+
+// VisitorKey records that the data key KeyID seals values of VisitorID.
+type VisitorKey struct {
+	VisitorID string
+	KeyID     string
+	At        time.Time
 }
 
 // Identification links the write's visitor to a customer.

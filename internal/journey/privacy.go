@@ -48,8 +48,13 @@ func NewPrivacyHolder(store interface {
 func (h *privacyHolder) Name() string { return "journey" }
 
 // Tables implements privacy.Holder.
+//
+// visitor_keys (which data keys sealed a visitor's values) is erased with
+// the visitors; it is not exported or counted, as it holds key ids, which
+// tell the subject nothing, and the erasure's key shredding removes it
+// first (sealed.Shredder).
 func (h *privacyHolder) Tables() []string {
-	return []string{"customers", "customer_identifiers", "customer_lookups", "visitors", "sessions", "events"}
+	return []string{"customers", "customer_identifiers", "customer_lookups", "visitors", "sessions", "events", "visitor_keys"}
 }
 
 // journeyKeys are the counts the journey reports; predictions and

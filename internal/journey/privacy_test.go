@@ -145,7 +145,7 @@ func TestJourneyHolderCountExportErase(t *testing.T) {
 	f.visit("visitor-other", "s-3", "", presage.Event{ID: "e-4", URL: "https://shop.example/"})
 	s := f.subject("visitor-1")
 	if f.holder.Name() != "journey" || !slices.Equal(f.holder.Tables(),
-		[]string{"customers", "customer_identifiers", "customer_lookups", "visitors", "sessions", "events"}) {
+		[]string{"customers", "customer_identifiers", "customer_lookups", "visitors", "sessions", "events", "visitor_keys"}) {
 		t.Fatalf("holder %s claims %v", f.holder.Name(), f.holder.Tables())
 	}
 

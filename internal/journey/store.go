@@ -49,4 +49,8 @@ type Erased struct {
 	Events, Sessions, Visitors, Customers int64
 	Predictions, Achievements             int64
 	Identifiers, Lookups                  int64
+	// KeyRecords counts the records of which data keys sealed the
+	// visitors' values (visitor_keys); erasure destroys those keys first
+	// and the records with them, so what is left here is usually none.
+	KeyRecords int64
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -104,6 +105,8 @@ type Keyring struct {
 	mu        sync.RWMutex
 	byID      map[string]*Sealer // "org\x00keyID"
 	bySubject map[string]*Sealer // "org\x00subject"
+
+	pools pools // keys made ahead for new visitors (pool.go)
 }
 
 // NewKeyring returns a Keyring over store that wraps with current and also
@@ -127,7 +130,18 @@ type Sealer struct {
 	orgID, subject, keyID string
 	aead                  cipher.AEAD
 	aad                   []byte // aad(orgID, keyID), made once: every value binds it
+	// unassigned is set on a pooled key handed to a subject until the
+	// caller reports its assignment durable (MarkAssigned).
+	unassigned atomic.Bool
 }
+
+// Assigned reports whether the key store or the journey database durably
+// records whose key this is. A Sealer from WriteSealers that is not must
+// have its assignment committed with the values it seals.
+func (s *Sealer) Assigned() bool { return !s.unassigned.Load() }
+
+// MarkAssigned records that the assignment of the key is durable.
+func (s *Sealer) MarkAssigned() { s.unassigned.Store(false) }
 
 // KeyID names the data key.
 func (s *Sealer) KeyID() string { return s.keyID }
@@ -174,7 +188,10 @@ func (k *Keyring) Sealers(ctx context.Context, orgID string, subjects []string) 
 	asked := map[string]bool{} // a subject given twice gets one key, not two racing ones
 	k.mu.RLock()
 	for _, s := range subjects {
-		if sl, ok := k.bySubject[orgID+"\x00"+s]; ok {
+		// A pooled key whose assignment is not durable yet is not handed
+		// out here: values sealed outside the commit that records it could
+		// outlive an erasure that does not know the key.
+		if sl, ok := k.bySubject[orgID+"\x00"+s]; ok && sl.Assigned() {
 			out[s] = sl
 		} else if !asked[s] {
 			asked[s] = true
@@ -244,7 +261,11 @@ func (k *Keyring) newDataKey(orgID, subject string) (DataKey, []byte, error) {
 	if _, err := rand.Read(id); err != nil {
 		return DataKey{}, nil, fmt.Errorf("new data key: %w", err)
 	}
-	return DataKey{OrgID: orgID, Subject: subject, ID: "dk" + base64.RawURLEncoding.EncodeToString(id), MasterID: k.current.ID,
+	keyID := "dk" + base64.RawURLEncoding.EncodeToString(id)
+	if subject == "" { // a pooled key: named by its own id until handed out
+		subject = PoolSubject(keyID)
+	}
+	return DataKey{OrgID: orgID, Subject: subject, ID: keyID, MasterID: k.current.ID,
 		Wrapped: k.current.aeadSeal(raw, []byte(orgID+"\x00"+subject)), CreatedAt: k.now().UTC().Truncate(time.Millisecond)}, raw, nil
 }
 
@@ -400,6 +421,11 @@ func (k *Keyring) Shred(ctx context.Context, orgID string, subjects []string) (i
 		if sl, ok := k.bySubject[orgID+"\x00"+s]; ok {
 			delete(k.byID, orgID+"\x00"+sl.keyID)
 			delete(k.bySubject, orgID+"\x00"+s)
+		}
+		// A pooled key is cached under the visitor it was handed to, or
+		// by id when it was read: evict it by its id either way.
+		if id, ok := strings.CutPrefix(s, poolPrefix); ok {
+			delete(k.byID, orgID+"\x00"+id)
 		}
 	}
 	k.mu.Unlock()

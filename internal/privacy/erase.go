@@ -139,7 +139,7 @@ func (s *Service) shred(ctx context.Context, sub Subject) (int64, error) {
 	if len(ks) == 0 {
 		return 0, nil
 	}
-	return s.opt.Keys.Shred(ctx, sub.OrgID, ks)
+	return s.opt.Shredder.Shred(ctx, sub.OrgID, ks)
 }
 
 // scrubRequests removes the subject's terms and ids from every other
@@ -157,7 +157,7 @@ func (s *Service) scrubRequests(ctx context.Context, sub Subject, except string)
 	}
 	for _, r := range scrub {
 		if r.Type == RequestExport {
-			if _, err := s.opt.Keys.Shred(ctx, sub.OrgID, []string{exportSubject(r.ID)}); err != nil {
+			if _, err := s.opt.Shredder.Shred(ctx, sub.OrgID, []string{exportSubject(r.ID)}); err != nil {
 				return fmt.Errorf("destroy export of %s: %w", r.ID, err)
 			}
 		}

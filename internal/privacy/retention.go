@@ -78,7 +78,7 @@ func (s *Service) expireExports(ctx context.Context) error {
 		return err
 	}
 	for _, e := range gone {
-		if _, err := s.opt.Keys.Shred(ctx, e.OrgID, []string{exportSubject(e.RequestID)}); err != nil {
+		if _, err := s.opt.Shredder.Shred(ctx, e.OrgID, []string{exportSubject(e.RequestID)}); err != nil {
 			return fmt.Errorf("destroy the key of export %s: %w", e.RequestID, err)
 		}
 	}

@@ -29,13 +29,21 @@ type Purger interface {
 	PurgeExpired(ctx context.Context, orgID string, r Retention, now time.Time) (removed Counts, gone Subject, more bool, err error)
 }
 
+// Shredder destroys the data keys of subjects and counts them.
+type Shredder interface {
+	Shred(ctx context.Context, orgID string, subjects []string) (int64, error)
+}
+
 // Options configure a Service.
 type Options struct {
 	Store   Store
 	Holders []Holder
 	Keys    *keys.Keyring
-	Index   Indexer
-	Purger  Purger
+	// Shredder destroys subjects' data keys wherever they are recorded
+	// (sealed.Shredder). Default: Keys, which knows keys by subject only.
+	Shredder Shredder
+	Index    Indexer
+	Purger   Purger
 	// Node names this node in job leases.
 	Node   string
 	Now    func() time.Time
@@ -72,6 +80,9 @@ func NewService(opt Options) *Service {
 	}
 	if opt.TombstoneWait == 0 {
 		opt.TombstoneWait = 2 * TombstoneTTL
+	}
+	if opt.Shredder == nil && opt.Keys != nil {
+		opt.Shredder = opt.Keys
 	}
 	if opt.LeaseTTL == 0 {
 		opt.LeaseTTL = 30 * time.Second

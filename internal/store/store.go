@@ -27,6 +27,7 @@ type Engine interface {
 	outcome.Store
 	predict.Store
 	predict.SubjectStore
+	VisitorKeys
 	// Migrate brings the schema up to date; it is safe to run on every start,
 	// by many nodes at once.
 	Migrate(ctx context.Context) error
@@ -35,6 +36,16 @@ type Engine interface {
 	Close() error
 	// Engine names the engine: "sqlite" or "postgres".
 	Engine() string
+}
+
+// VisitorKeys reads and deletes the records of which data keys seal which
+// visitors' values (collect.Write.VisitorKeys), for the sealing engine's
+// erasures (store/sealed).
+type VisitorKeys interface {
+	// VisitorKeyIDs returns the distinct key ids recorded for the visitors.
+	VisitorKeyIDs(ctx context.Context, orgID string, visitorIDs []string) ([]string, error)
+	// DeleteVisitorKeys deletes the visitors' records and counts them.
+	DeleteVisitorKeys(ctx context.Context, orgID string, visitorIDs []string) (int64, error)
 }
 
 // Open connects to the database databaseURL names: postgres:// or

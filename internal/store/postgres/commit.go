@@ -62,6 +62,9 @@ func commit(ctx context.Context, tx pgx.Tx, p *commitplan.Plan) error {
 	if err := upsertPredictions(ctx, tx, p); err != nil {
 		return err
 	}
+	if err := insertVisitorKeys(ctx, tx, p); err != nil {
+		return err
+	}
 	return insertAchievements(ctx, tx, p)
 }
 

@@ -66,6 +66,7 @@ func (db *DB) EraseSubject(ctx context.Context, orgID string, customerIDs, visit
 			count       *int64
 		}{
 			{"sessions", `DELETE FROM sessions WHERE org_id = $1 AND visitor_id = ANY($2::text[])`, vs, &out.Sessions},
+			{"visitor keys", `DELETE FROM visitor_keys WHERE org_id = $1 AND visitor_id = ANY($2::text[])`, vs, &out.KeyRecords},
 			{"visitors", `DELETE FROM visitors WHERE org_id = $1 AND id = ANY($2::text[])`, vs, &out.Visitors},
 			{"unlink visitors", `UPDATE visitors SET customer_id = NULL WHERE org_id = $1 AND customer_id = ANY($2::text[])`, cs, new(int64)},
 			{"identifiers", `DELETE FROM customer_identifiers WHERE org_id = $1 AND customer_id = ANY($2::text[])`, cs, &out.Identifiers},

@@ -30,9 +30,11 @@ import (
 // each and sealed/clear, the ratio of their times (1.10 is 10 % slower).
 // ns/op is the time of both calls.
 //
-// The key store is keys.MemStore: a real key store adds one write per
-// batch that names new visitors (Keyring.Sealers creates their keys
-// durably before the data commit) and none for visitors it has cached.
+// The key store is the engine's own, as a node opens it (a SQLite file
+// beside the database, a PostgreSQL database): the data keys of new
+// visitors are stored durably before their values commit, a write the
+// clear engine does not make, and visitors whose keys are cached cost no
+// key-store access.
 func BenchmarkCommitWrites(b *testing.B) {
 	shapes := []struct {
 		name             string

@@ -3,6 +3,7 @@ package sealed
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/presage-dev/presage/internal/collect"
 	"github.com/presage-dev/presage/internal/keys"
@@ -25,9 +26,13 @@ func (e *engine) CommitWrites(ctx context.Context, writes []collect.Write) ([]co
 			return nil, fmt.Errorf("commit writes: write %d: %w", i, err)
 		}
 	}
+	pending := recordPooledKeys(out, sealers, e.now())
 	res, err := e.base.CommitWrites(ctx, out)
 	if err != nil {
 		return nil, err
+	}
+	for _, sl := range pending {
+		sl.MarkAssigned()
 	}
 	// The engines number the stored events in the events they were given;
 	// the caller reads the numbers from its own.
@@ -46,32 +51,65 @@ func (e *engine) CommitWrites(ctx context.Context, writes []collect.Write) ([]co
 func (e *engine) writeSealers(ctx context.Context, writes []collect.Write) (map[string]map[string]*keys.Sealer, error) {
 	subjects := map[string][]string{}
 	seen := map[[2]string]bool{}
-	add := func(orgID, visitorID string) {
-		if k := [2]string{orgID, visitorID}; visitorID != "" && !seen[k] {
-			seen[k] = true
-			subjects[orgID] = append(subjects[orgID], visitorID)
-		}
-	}
 	for i := range writes {
 		w := &writes[i]
-		add(w.OrgID, w.Visitor.ID)
-		add(w.OrgID, w.Session.VisitorID)
-		for j := range w.Events {
-			add(w.OrgID, w.Events[j].VisitorID)
-		}
-		for j := range w.Identifications {
-			add(w.OrgID, w.Identifications[j].VisitorID)
-		}
+		eachVisitor(w, func(visitorID string) {
+			if k := [2]string{w.OrgID, visitorID}; !seen[k] {
+				seen[k] = true
+				subjects[w.OrgID] = append(subjects[w.OrgID], visitorID)
+			}
+		})
 	}
 	out := make(map[string]map[string]*keys.Sealer, len(subjects))
 	for orgID, visitors := range subjects {
-		s, err := e.keys.Sealers(ctx, orgID, visitors)
+		s, err := e.keys.WriteSealers(ctx, orgID, visitors)
 		if err != nil {
 			return nil, fmt.Errorf("data keys of organization %s: %w", orgID, err)
 		}
 		out[orgID] = s
 	}
 	return out, nil
+}
+
+// recordPooledKeys adds to the first write of each visitor whose key came
+// from the pool, and is not recorded yet, the record of that key
+// (collect.Write.VisitorKeys), and returns those keys: once the commit has
+// stored the records they are assigned. A commit that fails records
+// nothing, and its retry records them again.
+func recordPooledKeys(writes []collect.Write, sealers map[string]map[string]*keys.Sealer, now time.Time) []*keys.Sealer {
+	var pending []*keys.Sealer
+	recorded := map[*keys.Sealer]bool{}
+	for i := range writes {
+		w := &writes[i]
+		eachVisitor(w, func(visitorID string) {
+			sl := sealers[w.OrgID][visitorID]
+			if sl == nil || sl.Assigned() || recorded[sl] {
+				return
+			}
+			recorded[sl] = true
+			pending = append(pending, sl)
+			w.VisitorKeys = append(w.VisitorKeys, collect.VisitorKey{VisitorID: visitorID, KeyID: sl.KeyID(), At: now})
+		})
+	}
+	return pending
+}
+
+// eachVisitor calls fn with each visitor id the write holds values of (ids
+// may repeat; "" is skipped).
+func eachVisitor(w *collect.Write, fn func(visitorID string)) {
+	call := func(id string) {
+		if id != "" {
+			fn(id)
+		}
+	}
+	call(w.Visitor.ID)
+	call(w.Session.VisitorID)
+	for j := range w.Events {
+		call(w.Events[j].VisitorID)
+	}
+	for j := range w.Identifications {
+		call(w.Identifications[j].VisitorID)
+	}
 }
 
 // sealWrite returns a copy of w whose events, session and identifications

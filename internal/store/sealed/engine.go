@@ -2,6 +2,7 @@ package sealed
 
 import (
 	"sync/atomic"
+	"time"
 
 	"github.com/presage-dev/presage/internal/keys"
 	"github.com/presage-dev/presage/internal/store"
@@ -22,13 +23,14 @@ type base = store.Engine
 type engine struct {
 	base
 	keys *keys.Keyring
+	now  func() time.Time // stamps the records of pooled keys
 }
 
 // Wrap returns an Engine over e that seals personal values with the data
 // keys of k and wraps organization secrets with its master key. Rows that e
 // holds in clear (written before encryption) read as they are.
 func Wrap(e store.Engine, k *keys.Keyring) store.Engine {
-	return &engine{base: e, keys: k}
+	return &engine{base: e, keys: k, now: time.Now}
 }
 
 // Unwrap returns the engine e decorates, or e itself if Wrap did not make it.

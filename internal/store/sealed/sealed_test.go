@@ -3,6 +3,7 @@ package sealed_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"reflect"
@@ -296,7 +297,7 @@ func TestShreddedValuesReadEmpty(t *testing.T) {
 			if _, err := f.raw.CommitWrites(f.ctx, []collect.Write{legacy}); err != nil {
 				t.Fatalf("commit legacy write: %v", err)
 			}
-			if n, err := f.k.Shred(f.ctx, f.org.ID, []string{f.visitor}); err != nil || n != 1 {
+			if n, err := sealed.NewShredder(f.raw, f.k).Shred(f.ctx, f.org.ID, []string{f.visitor}); err != nil || n != 1 {
 				t.Fatalf("shred: %d keys, %v", n, err)
 			}
 			before := sealed.ShreddedReads.Load()
@@ -564,6 +565,84 @@ func TestRowsSealedPerColumnStillRead(t *testing.T) {
 			evs, err = f.e.SessionEvents(f.ctx, f.org.ID, session)
 			if err != nil || len(evs) != 1 || evs[0].URL != "" || evs[0].Title != "" || evs[0].Referrer != "" || len(evs[0].Attributes) != 0 {
 				t.Errorf("shredded per-column events %+v, %v", evs, err)
+			}
+		})
+	}
+}
+
+// wrapped is store.Engine under a name that does not hide its Engine method.
+type wrapped = store.Engine
+
+// failingCommits fails the next CommitWrites calls it is told to.
+type failingCommits struct {
+	wrapped
+	fail int
+}
+
+func (f *failingCommits) CommitWrites(ctx context.Context, writes []collect.Write) ([]collect.CommitResult, error) {
+	if f.fail > 0 {
+		f.fail--
+		return nil, errors.New("injected commit failure")
+	}
+	return f.wrapped.CommitWrites(ctx, writes)
+}
+
+// TestPooledKeysAreRecordedWithTheValues: a new visitor's values are sealed
+// with a pooled key, recorded in visitor_keys by the same commit, also when
+// the first attempt fails and the committer retries; the key store never
+// names the visitor, and the shredder finds the key by that record.
+func TestPooledKeysAreRecordedWithTheValues(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			raw, read := b.open(t)
+			k := newKeyring(t)
+			failing := &failingCommits{wrapped: raw, fail: 1}
+			e := sealed.Wrap(failing, k)
+			org := presage.Organization{ID: presage.NewID("org"), Name: "Pool " + presage.RandomToken(4), SiteKey: "pk_" + presage.RandomToken(16),
+				IdentitySecret: []byte("s"), CreatedAt: at}
+			if err := e.CreateOrganization(ctx, org); err != nil {
+				t.Fatal(err)
+			}
+			w := collect.Write{OrgID: org.ID,
+				Visitor: presage.Visitor{ID: "v-pool", FirstSeenAt: at, LastSeenAt: at},
+				Session: presage.Session{ID: "s-pool", VisitorID: "v-pool", StartedAt: at, LastEventAt: at, LandingURL: landingURL},
+				Events: []presage.Event{{OrgID: org.ID, ID: "e-pool", SessionID: "s-pool", VisitorID: "v-pool",
+					Type: presage.EventPageview, OccurredAt: at, ReceivedAt: at, URL: pageURL}}}
+			if _, err := e.CommitWrites(ctx, []collect.Write{w}); err == nil {
+				t.Fatal("the injected failure did not fail the commit")
+			}
+			if _, err := e.CommitWrites(ctx, []collect.Write{w}); err != nil {
+				t.Fatalf("retried commit: %v", err)
+			}
+			if len(w.VisitorKeys) != 0 {
+				t.Fatal("CommitWrites added key records to the caller's write")
+			}
+			recorded := read(t, `SELECT key_id FROM visitor_keys WHERE visitor_id = 'v-pool'`)
+			attrs := read(t, `SELECT attributes FROM events WHERE id = 'e-pool'`)
+			if len(recorded) != 1 || len(attrs) != 1 || !strings.HasPrefix(attrs[0], `"ps1:`+recorded[0]+":") {
+				t.Fatalf("recorded keys %v, sealed attributes %v: want the event sealed with the one recorded key", recorded, attrs)
+			}
+			// Later commits of the visitor record nothing more.
+			w2 := w
+			w2.Events = []presage.Event{w.Events[0]}
+			w2.Events[0].ID = "e-pool-2"
+			if _, err := e.CommitWrites(ctx, []collect.Write{w2}); err != nil {
+				t.Fatal(err)
+			}
+			if got := read(t, `SELECT key_id FROM visitor_keys WHERE visitor_id = 'v-pool'`); len(got) != 1 {
+				t.Fatalf("records after a second commit: %v", got)
+			}
+			n, err := sealed.NewShredder(e, k).Shred(ctx, org.ID, []string{"v-pool"})
+			if err != nil || n != 1 {
+				t.Fatalf("shred: %d, %v", n, err)
+			}
+			if got := read(t, `SELECT key_id FROM visitor_keys WHERE visitor_id = 'v-pool'`); len(got) != 0 {
+				t.Fatalf("records after shredding: %v", got)
+			}
+			evs, err := e.SessionEvents(ctx, org.ID, "s-pool")
+			if err != nil || len(evs) != 2 || evs[0].URL != "" {
+				t.Fatalf("events after shredding: %+v, %v", evs, err)
 			}
 		})
 	}

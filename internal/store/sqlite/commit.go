@@ -48,6 +48,9 @@ func (db *DB) CommitWrites(ctx context.Context, writes []collect.Write) ([]colle
 		if err := db.upsertPredictions(ctx, tx, p); err != nil {
 			return err
 		}
+		if err := db.insertVisitorKeys(ctx, tx, p); err != nil {
+			return err
+		}
 		return db.insertAchievements(ctx, tx, p)
 	})
 	if err != nil {

@@ -76,6 +76,7 @@ func (db *DB) EraseSubject(ctx context.Context, orgID string, customerIDs, visit
 			count            *int64
 		}{
 			{"sessions", `DELETE FROM sessions WHERE org_id = ? AND visitor_id` + inIDs, vs, &out.Sessions},
+			{"visitor keys", `DELETE FROM visitor_keys WHERE org_id = ? AND visitor_id` + inIDs, vs, &out.KeyRecords},
 			{"visitors", `DELETE FROM visitors WHERE org_id = ? AND id` + inIDs, vs, &out.Visitors},
 			{"unlink visitors", `UPDATE visitors SET customer_id = NULL WHERE org_id = ? AND customer_id` + inIDs, cs, new(int64)},
 			{"identifiers", `DELETE FROM customer_identifiers WHERE org_id = ? AND customer_id` + inIDs, cs, &out.Identifiers},

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -25,6 +26,7 @@ func testErase(t *testing.T, open Opener) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		got.KeyRecords = 0 // written by the sealing engine only; "records of pooled keys" checks them
 		if got != (journey.Erased{Events: 3, Sessions: 2, Visitors: 1, Customers: 0}) {
 			t.Fatalf("erased %+v", got)
 		}
@@ -79,6 +81,7 @@ func testErase(t *testing.T, open Opener) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		got.KeyRecords = 0 // written by the sealing engine only
 		want := journey.Erased{Events: 1, Sessions: 1, Visitors: 1, Predictions: 2, Achievements: 1}
 		if got != want {
 			t.Fatalf("erased %+v, want %+v", got, want)
@@ -91,6 +94,48 @@ func testErase(t *testing.T, open Opener) {
 		}
 		if len(f.predictions(org, "s-2")) != 2 || len(f.predictions(other, "s-1")) != 2 || len(f.sessionAchievements(other, "s-1")) != 1 {
 			t.Fatal("erasure removed another visitor's predictions or achievements")
+		}
+	})
+
+	t.Run("records of pooled keys", func(t *testing.T) {
+		f := newFixture(t, open)
+		org := f.org.ID
+		other := f.newOrg("Other")
+		base := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
+		w := write(org, "visitor-k", "s-k", ev("e-k-1", base))
+		w.VisitorKeys = []collect.VisitorKey{{VisitorID: "visitor-k", KeyID: "dk-k1", At: base}}
+		again := write(org, "visitor-k", "s-k", ev("e-k-2", base.Add(time.Minute)))
+		// Recorded twice (a retried commit): stored once.
+		again.VisitorKeys = []collect.VisitorKey{{VisitorID: "visitor-k", KeyID: "dk-k1", At: base}, {VisitorID: "visitor-k", KeyID: "dk-k2", At: base}}
+		o := write(other.ID, "visitor-k", "s-k", ev("e-k-3", base))
+		o.VisitorKeys = []collect.VisitorKey{{VisitorID: "visitor-k", KeyID: "dk-other", At: base}}
+		f.commit(w)
+		f.commit(again, o)
+
+		ids, err := f.e.VisitorKeyIDs(f.ctx, org, []string{"visitor-k", "visitor-unknown"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A sealing engine adds its own records to the fixed ones.
+		if !slices.Contains(ids, "dk-k1") || !slices.Contains(ids, "dk-k2") || slices.Contains(ids, "dk-other") {
+			t.Fatalf("key ids %v, want dk-k1 and dk-k2 (and not another organization's)", ids)
+		}
+		got, err := f.e.EraseVisitor(f.ctx, org, "visitor-k")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.KeyRecords != int64(len(ids)) {
+			t.Fatalf("erased %+v, want %d key records", got, len(ids))
+		}
+		if ids, err := f.e.VisitorKeyIDs(f.ctx, org, []string{"visitor-k"}); err != nil || len(ids) != 0 {
+			t.Fatalf("key ids after erasure %v, %v", ids, err)
+		}
+		n, err := f.e.DeleteVisitorKeys(f.ctx, other.ID, []string{"visitor-k"})
+		if err != nil || n < 1 {
+			t.Fatalf("delete visitor keys of the other organization: %d, %v", n, err)
+		}
+		if ids, err := f.e.VisitorKeyIDs(f.ctx, other.ID, []string{"visitor-k"}); err != nil || len(ids) != 0 {
+			t.Fatalf("key ids after delete %v, %v", ids, err)
 		}
 	})
 }

@@ -66,12 +66,22 @@ type Plan struct {
 	// Achievements has the first of each (OrgID, OutcomeID, SessionID),
 	// sorted so; CustomerID is empty.
 	Achievements []*presage.Achievement
+	// VisitorKeys are the writes' records of which data keys seal which
+	// visitors' values, in write order (the engines insert them unless
+	// stored).
+	VisitorKeys []VisitorKeyRow
 
 	writes       []collect.Write
 	outcomes     []collect.CommitResult
 	seqs         [][]int64
 	writeSession []*SessionRow
 	visitors     map[Key]*VisitorRow
+}
+
+// VisitorKeyRow is a collect.VisitorKey of an organization.
+type VisitorKeyRow struct {
+	OrgID string
+	collect.VisitorKey
 }
 
 // New plans writes. It fails on a write missing an organization, visitor,
@@ -98,6 +108,9 @@ func New(writes []collect.Write) (*Plan, error) {
 			return nil, fmt.Errorf("write %d: %w", wi, err)
 		}
 		p.seqs[wi] = make([]int64, len(w.Events))
+		for _, vk := range w.VisitorKeys {
+			p.VisitorKeys = append(p.VisitorKeys, VisitorKeyRow{OrgID: w.OrgID, VisitorKey: vk})
+		}
 		s := p.addSession(sessions, w)
 		p.writeSession[wi] = s
 		p.addVisitor(w.OrgID, w.Visitor.ID, w.Visitor.FirstSeenAt, w.Visitor.LastSeenAt)

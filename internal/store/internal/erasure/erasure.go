@@ -18,4 +18,5 @@ var VisitorTables = []Table{
 	{"sessions", func(e *journey.Erased) *int64 { return &e.Sessions }},
 	{"predictions", func(e *journey.Erased) *int64 { return &e.Predictions }},
 	{"achievements", func(e *journey.Erased) *int64 { return &e.Achievements }},
+	{"visitor_keys", func(e *journey.Erased) *int64 { return &e.KeyRecords }},
 }
