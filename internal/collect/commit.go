@@ -87,6 +87,13 @@ func (c *Committer) Submit(ctx context.Context, w Write) (CommitResult, error) {
 	if err := ctx.Err(); err != nil {
 		return CommitResult{}, cancelled(err)
 	}
+	if prep, ok := c.store.(Preparer); ok && !w.Prepared {
+		var err error
+		if w, err = prep.PrepareWrite(ctx, w); err != nil {
+			return CommitResult{}, &presage.Error{Code: presage.CodeUnavailable, Message: "the events could not be stored; retry later",
+				Err: fmt.Errorf("prepare write: %w", err)}
+		}
+	}
 	p := &pending{ctx: ctx, write: w, result: make(chan struct{})}
 	c.mu.Lock()
 	if c.closed {

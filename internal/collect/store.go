@@ -35,6 +35,19 @@ type Write struct {
 	// pool): inserted unless already stored, in the same transaction, so
 	// no value committed lacks the record erasure finds its key by.
 	VisitorKeys []VisitorKey
+	// Prepared is set by a Preparer on the write it returns: CommitWrites
+	// stores it as it is.
+	Prepared bool
+}
+
+// Preparer is a Store that does part of a write's work before the write
+// joins a transaction. The Committer calls it in the submitting request's
+// goroutine: the sealing engine encrypts there, in parallel, rather than in
+// the committer's worker, the one goroutine SQLite's writes go through.
+type Preparer interface {
+	// PrepareWrite returns w as CommitWrites is to store it, with Prepared
+	// set. w keeps its own values.
+	PrepareWrite(ctx context.Context, w Write) (Write, error)
 }
 
 // VisitorKey records that the data key KeyID seals values of VisitorID.

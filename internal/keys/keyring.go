@@ -131,7 +131,7 @@ type Sealer struct {
 	aead                  cipher.AEAD
 	aad                   []byte // aad(orgID, keyID), made once: every value binds it
 	// unassigned is set on a pooled key handed to a subject until the
-	// caller reports its assignment durable (MarkAssigned).
+	// caller reports its assignment durable (Keyring.MarkAssigned).
 	unassigned atomic.Bool
 }
 
@@ -140,8 +140,18 @@ type Sealer struct {
 // have its assignment committed with the values it seals.
 func (s *Sealer) Assigned() bool { return !s.unassigned.Load() }
 
-// MarkAssigned records that the assignment of the key is durable.
-func (s *Sealer) MarkAssigned() { s.unassigned.Store(false) }
+func (s *Sealer) markAssigned() { s.unassigned.Store(false) }
+
+// MarkAssigned records that the assignment of the pooled key keyID to
+// subject is durable (committed with the values it seals).
+func (k *Keyring) MarkAssigned(orgID, subject, keyID string) {
+	k.mu.RLock()
+	sl := k.bySubject[orgID+"\x00"+subject]
+	k.mu.RUnlock()
+	if sl != nil && sl.keyID == keyID {
+		sl.markAssigned()
+	}
+}
 
 // KeyID names the data key.
 func (s *Sealer) KeyID() string { return s.keyID }

@@ -2,6 +2,7 @@ package keys
 
 import (
 	"context"
+	"crypto/cipher"
 	"fmt"
 	"slices"
 	"sync"
@@ -20,10 +21,14 @@ import (
 // subject's keys found both ways.
 const (
 	poolPrefix = "pool:"
-	// poolRefill keys are created per key-store write; a refill starts in
-	// the background when fewer than poolLow remain.
-	poolRefill = 256
-	poolLow    = 64
+	// A pool is refilled by one key-store write of its batch size: at
+	// first poolMinBatch keys, so an organization with few visitors makes
+	// few, doubling (up to poolMaxBatch) each time the previous refill is
+	// less than poolBusy old. A refill starts in the background when fewer
+	// than half a batch remain.
+	poolMinBatch = 64
+	poolMaxBatch = 4096
+	poolBusy     = 10 * time.Second
 	// poolFillTimeout bounds a background refill, which no request awaits.
 	poolFillTimeout = 30 * time.Second
 )
@@ -31,17 +36,32 @@ const (
 // PoolSubject is the key-store subject of the pooled data key keyID.
 func PoolSubject(keyID string) string { return poolPrefix + keyID }
 
-// pooledKey is a durably stored data key not yet handed out.
+// pooledKey is a durably stored data key not yet handed out, with its
+// cipher made by the refill, off the commit path.
 type pooledKey struct {
-	dk  DataKey
-	raw []byte
+	dk   DataKey
+	aead cipher.AEAD
 }
 
 // keyPool holds one organization's pooled keys. filling is non-nil while a
 // refill runs and is closed when it ends.
 type keyPool struct {
-	keys    []pooledKey
-	filling chan struct{}
+	keys     []pooledKey
+	filling  chan struct{}
+	batch    int       // keys the next refill makes
+	lastFill time.Time // when the last refill started
+}
+
+// nextBatch returns the size of the refill starting at now.
+func (p *keyPool) nextBatch(now time.Time) int {
+	switch {
+	case p.batch == 0:
+		p.batch = poolMinBatch
+	case now.Sub(p.lastFill) < poolBusy:
+		p.batch = min(2*p.batch, poolMaxBatch)
+	}
+	p.lastFill = now
+	return p.batch
 }
 
 // pools holds the pooled keys of every organization.
@@ -107,11 +127,7 @@ func (k *Keyring) WriteSealers(ctx context.Context, orgID string, subjects []str
 // assignPooled caches p as subject's key, unless a concurrent call cached
 // one first: that one is returned and p is not used.
 func (k *Keyring) assignPooled(p pooledKey, subject string) (sl *Sealer, used bool, err error) {
-	aead, err := newAEAD(p.raw)
-	if err != nil {
-		return nil, false, fmt.Errorf("data key %s: %w", p.dk.ID, err)
-	}
-	sl = &Sealer{orgID: p.dk.OrgID, subject: subject, keyID: p.dk.ID, aead: aead, aad: aad(p.dk.OrgID, p.dk.ID)}
+	sl = &Sealer{orgID: p.dk.OrgID, subject: subject, keyID: p.dk.ID, aead: p.aead, aad: aad(p.dk.OrgID, p.dk.ID)}
 	sl.unassigned.Store(true)
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -135,12 +151,13 @@ func (k *Keyring) takePooled(ctx context.Context, orgID string, n int) ([]pooled
 		if len(p.keys) >= n {
 			got := slices.Clone(p.keys[len(p.keys)-n:])
 			p.keys = p.keys[:len(p.keys)-n]
-			if len(p.keys) < poolLow && p.filling == nil {
+			if len(p.keys) < max(p.batch, poolMinBatch)/2 && p.filling == nil {
 				p.filling = make(chan struct{})
+				batch := p.nextBatch(k.now())
 				go func() {
 					ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), poolFillTimeout)
 					defer cancel()
-					_ = k.fillPool(ctx, orgID, poolRefill) // a failure shows at the next take, which fills in line
+					_ = k.fillPool(ctx, orgID, batch) // a failure shows at the next take, which fills in line
 				}()
 			}
 			k.pools.mu.Unlock()
@@ -156,8 +173,9 @@ func (k *Keyring) takePooled(ctx context.Context, orgID string, n int) ([]pooled
 			}
 		}
 		p.filling = make(chan struct{})
+		batch := max(p.nextBatch(k.now()), n)
 		k.pools.mu.Unlock()
-		if err := k.fillPool(ctx, orgID, max(poolRefill, n)); err != nil {
+		if err := k.fillPool(ctx, orgID, batch); err != nil {
 			return nil, err
 		}
 	}
@@ -174,7 +192,12 @@ func (k *Keyring) fillPool(ctx context.Context, orgID string, n int) error {
 			k.endFill(orgID, nil)
 			return err
 		}
-		fresh = append(fresh, pooledKey{dk: dk, raw: raw})
+		aead, err := newAEAD(raw)
+		if err != nil {
+			k.endFill(orgID, nil)
+			return fmt.Errorf("data key %s: %w", dk.ID, err)
+		}
+		fresh = append(fresh, pooledKey{dk: dk, aead: aead})
 		dks = append(dks, dk)
 	}
 	if _, err := k.store.CreateDataKeys(ctx, dks); err != nil {

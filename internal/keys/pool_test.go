@@ -59,7 +59,7 @@ func TestWriteSealersHandOutPooledKeys(t *testing.T) {
 	if len(first) != 2 || first["v1"] == first["v2"] || first["v1"].KeyID() == first["v2"].KeyID() {
 		t.Fatalf("sealers %v: want one key for each of two subjects", first)
 	}
-	if store.creates.Load() != 1 || storedKeys(t, store) != poolRefill {
+	if store.creates.Load() != 1 || storedKeys(t, store) != poolMinBatch {
 		t.Fatalf("%d create calls, %d keys stored: want the pool made in one durable write", store.creates.Load(), storedKeys(t, store))
 	}
 	for s, sl := range first {
@@ -68,7 +68,7 @@ func TestWriteSealersHandOutPooledKeys(t *testing.T) {
 		}
 	}
 	// Visitors new to the node take pooled keys: no key-store write.
-	for i := range poolRefill - poolLow - 2 {
+	for i := range poolMinBatch/2 - 2 {
 		if _, err := k.WriteSealers(ctx, "org_a", []string{fmt.Sprintf("new-%d", i)}); err != nil {
 			t.Fatal(err)
 		}
@@ -76,13 +76,14 @@ func TestWriteSealersHandOutPooledKeys(t *testing.T) {
 	if n := store.creates.Load(); n != 1 {
 		t.Fatalf("%d create calls while the pool lasted, want 1", n)
 	}
-	// Below the low-water mark a refill runs in the background.
+	// Below half a batch a refill runs in the background, twice as large
+	// (the pool empties fast).
 	if _, err := k.WriteSealers(ctx, "org_a", []string{"low"}); err != nil {
 		t.Fatal(err)
 	}
 	waitFilled(t, k, "org_a")
-	if n := store.creates.Load(); n != 2 {
-		t.Fatalf("%d create calls after the pool ran low, want 2", n)
+	if n, stored := store.creates.Load(), storedKeys(t, store); n != 2 || stored != 3*poolMinBatch {
+		t.Fatalf("%d create calls and %d keys after the pool ran low, want 2 and %d", n, stored, 3*poolMinBatch)
 	}
 	// The same subject again: its cached key.
 	again, err := k.WriteSealers(ctx, "org_a", []string{"v1"})
@@ -142,10 +143,10 @@ func TestSealersSkipUnassignedPooledKeys(t *testing.T) {
 	if durable["v1"] == pooled["v1"] || !durable["v1"].Assigned() {
 		t.Fatal("Sealers handed out a pooled key whose assignment is not durable")
 	}
-	pooled["v1"].MarkAssigned()
+	k.MarkAssigned("org_a", "v1", pooled["v1"].KeyID())
 	k2 := NewKeyring(NewMemStore(), newTestMaster(t))
 	p2, _ := k2.WriteSealers(ctx, "org_a", []string{"v2"})
-	p2["v2"].MarkAssigned()
+	k2.MarkAssigned("org_a", "v2", p2["v2"].KeyID())
 	if d2, err := k2.Sealers(ctx, "org_a", []string{"v2"}); err != nil || d2["v2"] != p2["v2"] {
 		t.Fatalf("an assigned pooled key is not reused: %v", err)
 	}
@@ -185,6 +186,11 @@ func TestReleasePoolDestroysUnusedKeys(t *testing.T) {
 	if _, err := k.WriteSealers(ctx, "org_b", []string{"v1"}); err != nil {
 		t.Fatal(err)
 	}
+	if err := k.ReleasePool(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFilled(t, k, "org_a")
+	waitFilled(t, k, "org_b")
 	if err := k.ReleasePool(ctx); err != nil {
 		t.Fatal(err)
 	}

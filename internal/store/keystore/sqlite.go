@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -207,41 +208,54 @@ func (s *sqliteStore) DataKeysByID(ctx context.Context, orgID string, ids []stri
 	return out, nil
 }
 
+// createChunk bounds the keys of one multi-row INSERT (6 variables each).
+const createChunk = 256
+
 func (s *sqliteStore) CreateDataKeys(ctx context.Context, in []keys.DataKey) ([]keys.DataKey, error) {
-	in = dedupe(in)
-	if len(in) == 0 {
+	asked := dedupe(in)
+	if len(asked) == 0 {
 		return nil, nil
 	}
 	var stored []keys.DataKey
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO data_keys (`+sqliteColumns+`) VALUES (?, ?, ?, ?, ?, ?)
-			ON CONFLICT (org_id, subject) DO NOTHING`)
-		if err != nil {
-			return err
-		}
-		defer ins.Close()
-		sel, err := tx.PrepareContext(ctx, `SELECT `+sqliteColumns+` FROM data_keys WHERE org_id = ? AND subject = ?`)
-		if err != nil {
-			return err
-		}
-		defer sel.Close()
-		for _, dk := range in {
-			if _, err := ins.ExecContext(ctx, dk.ID, dk.OrgID, dk.Subject, dk.MasterID, dk.Wrapped, dk.CreatedAt.UnixMilli()); err != nil {
+		// Multi-row statements: a node's pool refill inserts hundreds of
+		// keys, and a statement per key cost it more than its fsync.
+		args := make([]any, 0, 6*min(len(asked), createChunk))
+		for start := 0; start < len(asked); start += createChunk {
+			part := asked[start:min(start+createChunk, len(asked))]
+			args = args[:0]
+			for _, dk := range part {
+				args = append(args, dk.ID, dk.OrgID, dk.Subject, dk.MasterID, dk.Wrapped, dk.CreatedAt.UnixMilli())
+			}
+			values := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?), ", len(part)), ", ")
+			if _, err := tx.ExecContext(ctx, `INSERT INTO data_keys (`+sqliteColumns+`) VALUES `+values+`
+				ON CONFLICT (org_id, subject) DO NOTHING`, args...); err != nil {
 				return err
 			}
-			// The winner: this key, or the one another writer stored first.
-			won, err := scanSQLite(sel.QueryRowContext(ctx, dk.OrgID, dk.Subject))
+		}
+		// The winners: these keys, or those another writer stored first.
+		byOrg := map[string][]string{}
+		for _, dk := range asked {
+			byOrg[dk.OrgID] = append(byOrg[dk.OrgID], dk.Subject)
+		}
+		for orgID, subjects := range byOrg {
+			rows, err := tx.QueryContext(ctx, `SELECT `+sqliteColumns+` FROM data_keys
+				WHERE org_id = ? AND subject IN (SELECT value FROM json_each(?))`, orgID, jsonList(subjects))
 			if err != nil {
 				return err
 			}
-			stored = append(stored, won)
+			won, err := collectSQLite(rows)
+			if err != nil {
+				return err
+			}
+			stored = append(stored, won...)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create data keys: %w", err)
 	}
-	return stored, nil
+	return inOrder(asked, stored), nil
 }
 
 func (s *sqliteStore) DeleteDataKeys(ctx context.Context, orgID string, subjects []string) (int64, error) {

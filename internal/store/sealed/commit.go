@@ -3,6 +3,7 @@ package sealed
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/presage-dev/presage/internal/collect"
@@ -10,33 +11,55 @@ import (
 	"github.com/presage-dev/presage/internal/presage"
 )
 
-// CommitWrites seals the personal values of writes with their visitors' data
-// keys and commits the sealed copies. The keys of new visitors are stored
-// durably before the data is, so no committed value lacks its key. writes
-// keeps its plaintext (the committer may retry it); like the engines,
-// CommitWrites sets the Seq of its stored events.
-func (e *engine) CommitWrites(ctx context.Context, writes []collect.Write) ([]collect.CommitResult, error) {
-	sealers, err := e.writeSealers(ctx, writes)
+// PrepareWrite seals w's personal values (collect.Preparer): the committer
+// calls it in the submitting request's goroutine, so that encryption runs
+// beside the commits instead of inside them. w keeps its plaintext.
+func (e *engine) PrepareWrite(ctx context.Context, w collect.Write) (collect.Write, error) {
+	out, err := e.seal(ctx, []collect.Write{w})
 	if err != nil {
-		return nil, fmt.Errorf("commit writes: %w", err)
+		return collect.Write{}, fmt.Errorf("prepare write: %w", err)
 	}
-	out := make([]collect.Write, len(writes))
+	out[0].Prepared = true
+	return out[0], nil
+}
+
+// CommitWrites commits writes with their personal values sealed with their
+// visitors' data keys: those PrepareWrite sealed as they are, the others
+// sealed here. A visitor's key is durable before its values are: made
+// ahead in the key ring's pool, or recorded in the same transaction
+// (collect.Write.VisitorKeys). writes keeps its plaintext (the committer
+// may retry it); like the engines, CommitWrites sets the Seq of its stored
+// events.
+func (e *engine) CommitWrites(ctx context.Context, writes []collect.Write) ([]collect.CommitResult, error) {
+	out := slices.Clone(writes)
+	var plain []collect.Write
+	var at []int
 	for i := range writes {
-		if out[i], err = sealWrite(&writes[i], sealers[writes[i].OrgID]); err != nil {
-			return nil, fmt.Errorf("commit writes: write %d: %w", i, err)
+		if !writes[i].Prepared {
+			plain, at = append(plain, writes[i]), append(at, i)
 		}
 	}
-	pending := recordPooledKeys(out, sealers, e.now())
+	if len(plain) > 0 {
+		sealedWrites, err := e.seal(ctx, plain)
+		if err != nil {
+			return nil, fmt.Errorf("commit writes: %w", err)
+		}
+		for j, i := range at {
+			out[i] = sealedWrites[j]
+		}
+	}
 	res, err := e.base.CommitWrites(ctx, out)
 	if err != nil {
 		return nil, err
 	}
-	for _, sl := range pending {
-		sl.MarkAssigned()
+	for i := range out {
+		for _, vk := range out[i].VisitorKeys {
+			e.keys.MarkAssigned(out[i].OrgID, vk.VisitorID, vk.KeyID)
+		}
 	}
 	// The engines number the stored events in the events they were given;
 	// the caller reads the numbers from its own.
-	for i := range out {
+	for _, i := range at {
 		for j := range out[i].Events {
 			if seq := out[i].Events[j].Seq; seq != 0 {
 				writes[i].Events[j].Seq = seq
@@ -44,6 +67,23 @@ func (e *engine) CommitWrites(ctx context.Context, writes []collect.Write) ([]co
 		}
 	}
 	return res, nil
+}
+
+// seal returns sealed copies of writes, carrying the records of the pooled
+// keys they use for the first time.
+func (e *engine) seal(ctx context.Context, writes []collect.Write) ([]collect.Write, error) {
+	sealers, err := e.writeSealers(ctx, writes)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]collect.Write, len(writes))
+	for i := range writes {
+		if out[i], err = sealWrite(&writes[i], sealers[writes[i].OrgID]); err != nil {
+			return nil, fmt.Errorf("write %d: %w", i, err)
+		}
+	}
+	recordPooledKeys(out, sealers, e.now())
+	return out, nil
 }
 
 // writeSealers returns, by organization, the Sealer of every visitor the
@@ -73,11 +113,10 @@ func (e *engine) writeSealers(ctx context.Context, writes []collect.Write) (map[
 
 // recordPooledKeys adds to the first write of each visitor whose key came
 // from the pool, and is not recorded yet, the record of that key
-// (collect.Write.VisitorKeys), and returns those keys: once the commit has
-// stored the records they are assigned. A commit that fails records
+// (collect.Write.VisitorKeys). Once a commit has stored the records the
+// keys are assigned (Keyring.MarkAssigned); a commit that fails records
 // nothing, and its retry records them again.
-func recordPooledKeys(writes []collect.Write, sealers map[string]map[string]*keys.Sealer, now time.Time) []*keys.Sealer {
-	var pending []*keys.Sealer
+func recordPooledKeys(writes []collect.Write, sealers map[string]map[string]*keys.Sealer, now time.Time) {
 	recorded := map[*keys.Sealer]bool{}
 	for i := range writes {
 		w := &writes[i]
@@ -87,11 +126,9 @@ func recordPooledKeys(writes []collect.Write, sealers map[string]map[string]*key
 				return
 			}
 			recorded[sl] = true
-			pending = append(pending, sl)
 			w.VisitorKeys = append(w.VisitorKeys, collect.VisitorKey{VisitorID: visitorID, KeyID: sl.KeyID(), At: now})
 		})
 	}
-	return pending
 }
 
 // eachVisitor calls fn with each visitor id the write holds values of (ids

@@ -623,12 +623,23 @@ func TestPooledKeysAreRecordedWithTheValues(t *testing.T) {
 			if len(recorded) != 1 || len(attrs) != 1 || !strings.HasPrefix(attrs[0], `"ps1:`+recorded[0]+":") {
 				t.Fatalf("recorded keys %v, sealed attributes %v: want the event sealed with the one recorded key", recorded, attrs)
 			}
-			// Later commits of the visitor record nothing more.
+			// Later writes of the visitor record nothing more; one sealed
+			// ahead by PrepareWrite, as the committer does, commits as it is.
 			w2 := w
 			w2.Events = []presage.Event{w.Events[0]}
 			w2.Events[0].ID = "e-pool-2"
-			if _, err := e.CommitWrites(ctx, []collect.Write{w2}); err != nil {
+			pw, err := e.(collect.Preparer).PrepareWrite(ctx, w2)
+			if err != nil {
 				t.Fatal(err)
+			}
+			if !pw.Prepared || pw.Events[0].URL != "" || w2.Events[0].URL != pageURL || len(pw.VisitorKeys) != 0 {
+				t.Fatalf("prepared write %+v (from %+v): want it sealed, without a new record, and the caller's kept", pw, w2)
+			}
+			if _, err := e.CommitWrites(ctx, []collect.Write{pw}); err != nil {
+				t.Fatal(err)
+			}
+			if evs, err := e.SessionEvents(ctx, org.ID, "s-pool"); err != nil || len(evs) != 2 || evs[1].URL != pageURL {
+				t.Fatalf("events before shredding: %+v, %v", evs, err)
 			}
 			if got := read(t, `SELECT key_id FROM visitor_keys WHERE visitor_id = 'v-pool'`); len(got) != 1 {
 				t.Fatalf("records after a second commit: %v", got)
