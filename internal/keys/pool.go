@@ -111,10 +111,7 @@ func (k *Keyring) WriteSealers(ctx context.Context, orgID string, subjects []str
 	}
 	var unused []pooledKey
 	for i, s := range missing {
-		sl, used, err := k.assignPooled(taken[i], s)
-		if err != nil {
-			return nil, err
-		}
+		sl, used := k.assignPooled(taken[i], s)
 		if !used {
 			unused = append(unused, taken[i])
 		}
@@ -126,20 +123,20 @@ func (k *Keyring) WriteSealers(ctx context.Context, orgID string, subjects []str
 
 // assignPooled caches p as subject's key, unless a concurrent call cached
 // one first: that one is returned and p is not used.
-func (k *Keyring) assignPooled(p pooledKey, subject string) (sl *Sealer, used bool, err error) {
+func (k *Keyring) assignPooled(p pooledKey, subject string) (sl *Sealer, used bool) {
 	sl = &Sealer{orgID: p.dk.OrgID, subject: subject, keyID: p.dk.ID, aead: p.aead, aad: aad(p.dk.OrgID, p.dk.ID)}
 	sl.unassigned.Store(true)
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if other, ok := k.bySubject[p.dk.OrgID+"\x00"+subject]; ok {
-		return other, false, nil
+		return other, false
 	}
 	if len(k.byID) >= maxCached {
 		k.byID, k.bySubject = map[string]*Sealer{}, map[string]*Sealer{}
 	}
 	k.byID[p.dk.OrgID+"\x00"+p.dk.ID] = sl
 	k.bySubject[p.dk.OrgID+"\x00"+subject] = sl
-	return sl, true, nil
+	return sl, true
 }
 
 // takePooled hands out n pooled keys of orgID, refilling the pool first

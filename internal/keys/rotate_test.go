@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-func newTestMaster(t *testing.T) *MasterKey {
+func newTestMaster(t testing.TB) *MasterKey {
 	t.Helper()
 	raw := make([]byte, 32)
 	rand.Read(raw)
