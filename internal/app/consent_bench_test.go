@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/netip"
 	"sync/atomic"
 	"testing"
@@ -36,15 +34,8 @@ func BenchmarkConsentGate(b *testing.B) {
 // cases start from the same state.
 func benchmarkCollect(b *testing.B, gated bool) {
 	ctx := context.Background()
-	a, err := Open(ctx, Config{DataDir: b.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { a.Close(context.Background()) })
-	org, err := a.Tenants.CreateOrganization(presage.AsOperator(ctx, ""), "Bench", []string{"https://bench.example"})
-	if err != nil {
-		b.Fatal(err)
-	}
+	a := openBenchApp(b, Config{DataDir: b.TempDir()})
+	org := benchOrganization(b, a)
 	const visitors = 256
 	for v := 0; v < visitors; v++ {
 		if _, _, err := a.Consents.Decide(presage.WithSite(ctx, org), consent.DecisionInput{VisitorID: fmt.Sprintf("visitor-bench-%04d", v),

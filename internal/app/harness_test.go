@@ -163,11 +163,7 @@ func newTenant(t *testing.T, n *node, name string, scopes ...presage.Scope) tena
 	}
 	// Journey tests track under legitimate interest; consent gating has
 	// tests of its own (consent_test.go).
-	admin := presage.WithPrincipal(ctx, presage.Principal{OrgID: org.ID, Scopes: presage.AllScopes})
-	if _, err := n.App.Consents.SetPurposes(admin, consent.PurposesInput{Purposes: []consent.PurposeInput{{Name: consent.PurposeAnalytics,
-		Basis: consent.BasisLegitimateInterest, Description: "Understanding how the shop is used."}}}); err != nil {
-		t.Fatal(err)
-	}
+	trackUnderLegitimateInterest(t, n.App, org.ID)
 	if len(scopes) == 0 {
 		scopes = presage.AllScopes
 	}
@@ -176,6 +172,29 @@ func newTenant(t *testing.T, n *node, name string, scopes ...presage.Scope) tena
 		t.Fatal(err)
 	}
 	return tenantFixture{Org: org, Key: key}
+}
+
+// trackUnderLegitimateInterest makes analytics the organization's one
+// purpose, under legitimate interest: its visitors are tracked without a
+// decision.
+func trackUnderLegitimateInterest(t testing.TB, a *App, orgID string) {
+	t.Helper()
+	admin := presage.WithPrincipal(context.Background(), presage.Principal{OrgID: orgID, Scopes: presage.AllScopes})
+	if _, err := a.Consents.SetPurposes(admin, consent.PurposesInput{Purposes: []consent.PurposeInput{{Name: consent.PurposeAnalytics,
+		Basis: consent.BasisLegitimateInterest, Description: "Understanding how the shop is used."}}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// benchOrganization creates the organization "Bench" on
+// https://bench.example in a.
+func benchOrganization(b *testing.B, a *App) presage.Organization {
+	b.Helper()
+	org, err := a.Tenants.CreateOrganization(presage.AsOperator(context.Background(), ""), "Bench", []string{"https://bench.example"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return org
 }
 
 func (tf tenantFixture) origin() string { return tf.Org.AllowedOrigins[0] }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -13,8 +11,6 @@ import (
 	"time"
 
 	"github.com/presage-dev/presage/internal/collect"
-	"github.com/presage-dev/presage/internal/consent"
-	"github.com/presage-dev/presage/internal/presage"
 	"github.com/presage-dev/presage/internal/privacy"
 	"github.com/presage-dev/presage/internal/store/storetest"
 )
@@ -84,28 +80,15 @@ type sealingLoad struct {
 }
 
 func newSealingLoad(b *testing.B, cfg Config, sealedOn, newVisitors bool, perRequest int) *sealingLoad {
-	ctx := context.Background()
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := Open(ctx, cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { a.Close(context.Background()) })
-	org, err := a.Tenants.CreateOrganization(presage.AsOperator(ctx, ""), "Bench", []string{"https://bench.example"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	admin := presage.WithPrincipal(ctx, presage.Principal{OrgID: org.ID, Scopes: presage.AllScopes})
-	if _, err := a.Consents.SetPurposes(admin, consent.PurposesInput{Purposes: []consent.PurposeInput{{Name: consent.PurposeAnalytics,
-		Basis: consent.BasisLegitimateInterest, Description: "Understanding how the shop is used."}}}); err != nil {
-		b.Fatal(err)
-	}
+	a := openBenchApp(b, cfg)
+	org := benchOrganization(b, a)
+	trackUnderLegitimateInterest(b, a, org.ID)
 	l := &sealingLoad{svc: a.Collector}
 	if !sealedOn {
 		committer := collect.NewCommitter(a.Storage.raw, collect.CommitterOptions{Workers: commitWorkers(cfg, a.Storage.raw.Engine())})
 		b.Cleanup(func() { committer.Close(context.Background()) })
 		l.svc = collect.NewService(a.Tenants, committer, collect.ServiceOptions{Gate: consentGate{consents: a.Consents,
-			tombstones: privacy.NewTombstones(a.Storage.raw, time.Now)}, Scorer: a.Scorer, Logger: cfg.Logger})
+			tombstones: privacy.NewTombstones(a.Storage.raw, time.Now)}, Scorer: a.Scorer, Logger: a.log})
 	}
 	const visitors = 1000
 	var seq atomic.Int64
