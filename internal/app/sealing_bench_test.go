@@ -29,9 +29,13 @@ import (
 //   - returning: 1,000 visitors, each request a visitor's next page view
 //     in its session; each visitor's data key is made on its first request
 //     and cached after, as on a node serving a site;
+//   - sessions: each visitor sends 4 requests, its first visit's session,
+//     then is not seen again: a quarter of the requests come from a visitor
+//     never seen (the share of a site whose visits average 4 page views,
+//     every visitor new);
 //   - new: every request from a visitor never seen before (the worst case
-//     for keys: each takes one from the node's pool, and the pool is
-//     refilled by key-store writes of 256 keys).
+//     for keys: each takes one from the node's pool, refilled by key-store
+//     writes of up to 4,096 keys, and records it in its commit).
 //
 // Each case runs the load for 8 rounds of 750 ms, alternately sealed and
 // clear (which goes first alternates too), so the machine's load (shared
@@ -47,11 +51,11 @@ func BenchmarkCollectSealing(b *testing.B) {
 		{"sqlite", func(t testing.TB) Config { return Config{DataDir: t.TempDir()} }},
 		{"postgres", func(t testing.TB) Config { return Config{DataDir: t.TempDir(), DatabaseURL: storetest.PostgresURL(t)} }},
 	} {
-		for _, shape := range []string{"returning", "new"} {
+		for _, shape := range []string{"returning", "sessions", "new"} {
 			for _, perRequest := range []int{1, 50} {
 				b.Run(fmt.Sprintf("%s/%s/events=%d", e.name, shape, perRequest), func(b *testing.B) {
-					sealedLoad := newSealingLoad(b, e.cfg(b), true, shape == "new", perRequest)
-					clearLoad := newSealingLoad(b, e.cfg(b), false, shape == "new", perRequest)
+					sealedLoad := newSealingLoad(b, e.cfg(b), true, shape, perRequest)
+					clearLoad := newSealingLoad(b, e.cfg(b), false, shape, perRequest)
 					loads := []*sealingLoad{sealedLoad, clearLoad}
 					for range b.N {
 						for round := range 8 {
@@ -79,7 +83,7 @@ type sealingLoad struct {
 	elapsed time.Duration
 }
 
-func newSealingLoad(b *testing.B, cfg Config, sealedOn, newVisitors bool, perRequest int) *sealingLoad {
+func newSealingLoad(b *testing.B, cfg Config, sealedOn bool, shape string, perRequest int) *sealingLoad {
 	a := openBenchApp(b, cfg)
 	org := benchOrganization(b, a)
 	trackUnderLegitimateInterest(b, a, org.ID)
@@ -94,8 +98,13 @@ func newSealingLoad(b *testing.B, cfg Config, sealedOn, newVisitors bool, perReq
 	var seq atomic.Int64
 	l.body = func() []byte {
 		n := seq.Add(1)
-		visitor := fmt.Sprintf("visitor-%04d", n%visitors)
-		if newVisitors {
+		var visitor string
+		switch shape {
+		case "returning":
+			visitor = fmt.Sprintf("visitor-%04d", n%visitors)
+		case "sessions":
+			visitor = fmt.Sprintf("visitor-%09d", n/4)
+		default:
 			visitor = fmt.Sprintf("visitor-%09d", n)
 		}
 		now := time.Now()

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -34,7 +35,7 @@ var ErrShredded = errors.New("keys: the value's data key was destroyed")
 type DataKey struct {
 	OrgID     string
 	Subject   string // whose key: a visitor id, "request:<id>", …
-	ID        string // "dk_…", named in every value it seals
+	ID        string // "dk…" (newKeyID), named in every value it seals
 	MasterID  string
 	Wrapped   []byte
 	CreatedAt time.Time
@@ -51,6 +52,11 @@ type Store interface {
 	// has one already (a concurrent node won), and returns the stored key
 	// of every subject given: the winners.
 	CreateDataKeys(ctx context.Context, keys []DataKey) ([]DataKey, error)
+	// InsertDataKeys durably inserts keys whose subjects are new by
+	// construction (a pool's "pool:<id>", the id fresh and random), and
+	// fails, storing none, if any subject has a key: unlike CreateDataKeys
+	// there are no winners to read back.
+	InsertDataKeys(ctx context.Context, keys []DataKey) error
 	// DeleteDataKeys destroys the subjects' keys and returns how many it
 	// destroyed. The deletion is durable when it returns.
 	DeleteDataKeys(ctx context.Context, orgID string, subjects []string) (int64, error)
@@ -265,18 +271,38 @@ func (k *Keyring) newDataKey(orgID, subject string) (DataKey, []byte, error) {
 	if _, err := rand.Read(raw); err != nil {
 		return DataKey{}, nil, fmt.Errorf("new data key: %w", err)
 	}
-	// 96 random bits name a key: collisions are out of reach, and the id is
-	// repeated in every value the key seals, so it is kept short.
-	id := make([]byte, 12)
-	if _, err := rand.Read(id); err != nil {
+	keyID, err := newKeyID(k.now())
+	if err != nil {
 		return DataKey{}, nil, fmt.Errorf("new data key: %w", err)
 	}
-	keyID := "dk" + base64.RawURLEncoding.EncodeToString(id)
 	if subject == "" { // a pooled key: named by its own id until handed out
 		subject = PoolSubject(keyID)
 	}
 	return DataKey{OrgID: orgID, Subject: subject, ID: keyID, MasterID: k.current.ID,
 		Wrapped: k.current.aeadSeal(raw, []byte(orgID+"\x00"+subject)), CreatedAt: k.now().UTC().Truncate(time.Millisecond)}, raw, nil
+}
+
+// keyIDEncoding is base64 with its alphabet in ASCII order, so that ids
+// sort as their bytes do.
+var keyIDEncoding = base64.NewEncoding("-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz").WithPadding(base64.NoPadding)
+
+// newKeyID names a new data key: "dk", then 48 bits of its creation time
+// in milliseconds and 48 random bits. Ids made later sort after, so the key
+// store's indexes grow at their ends (a pool refill of thousands of keys
+// touches a few pages, not one random page of a large index per key). Only
+// keys made in the same millisecond could share an id, which their number
+// makes unlikely (about 1 in 10^9 for a refill's 4,096 keys) and the key
+// store refuses (the id is its primary key). The id is repeated in every
+// value the key seals, so it is kept short (18 characters); the time it
+// reveals is that of the visitor's first value, which the journey stores
+// in clear anyway.
+func newKeyID(now time.Time) (string, error) {
+	id := make([]byte, 12)
+	binary.BigEndian.PutUint64(id, uint64(max(now.UnixMilli(), 0))<<16)
+	if _, err := rand.Read(id[6:]); err != nil {
+		return "", err
+	}
+	return "dk" + keyIDEncoding.EncodeToString(id), nil
 }
 
 func (m *MasterKey) aeadSeal(plaintext, additional []byte) []byte {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func randomKeyText(t *testing.T, enc *base64.Encoding) (string, *MasterKey) {
@@ -221,5 +222,23 @@ func TestLoadMasterNeedsASource(t *testing.T) {
 	_, _, _, err := LoadMaster(MasterConfig{Getenv: func(string) string { return "" }})
 	if err == nil || !strings.Contains(err.Error(), EnvMasterKeyFile) {
 		t.Fatalf("err = %v, want one naming %s", err, EnvMasterKeyFile)
+	}
+}
+
+func TestKeyIDsSortByCreation(t *testing.T) {
+	start := time.Date(2026, 12, 7, 23, 0, 0, 0, time.UTC)
+	prev := ""
+	for i := range 2000 {
+		id, err := newKeyID(start.Add(time.Duration(i) * time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(id) != 18 || strings.Contains(id, ":") {
+			t.Fatalf("id %q: want 18 characters without ':' (sealed values end the id at ':')", id)
+		}
+		if id <= prev {
+			t.Fatalf("id %q made after %q sorts before it", id, prev)
+		}
+		prev = id
 	}
 }

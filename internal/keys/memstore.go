@@ -2,6 +2,7 @@ package keys
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 )
@@ -53,6 +54,20 @@ func (m *MemStore) CreateDataKeys(_ context.Context, keys []DataKey) ([]DataKey,
 		out = append(out, dk)
 	}
 	return out, nil
+}
+
+func (m *MemStore) InsertDataKeys(_ context.Context, keys []DataKey) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, dk := range keys {
+		if _, ok := m.keys[dk.OrgID+"\x00"+dk.Subject]; ok {
+			return fmt.Errorf("insert data keys: subject %q has a key", dk.Subject)
+		}
+	}
+	for _, dk := range keys {
+		m.keys[dk.OrgID+"\x00"+dk.Subject] = dk
+	}
+	return nil
 }
 
 func (m *MemStore) DeleteDataKeys(_ context.Context, orgID string, subjects []string) (int64, error) {

@@ -97,7 +97,8 @@ func (k *Keyring) WriteSealers(ctx context.Context, orgID string, subjects []str
 		}
 		if sl, ok := k.bySubject[orgID+"\x00"+s]; ok {
 			out[s] = sl
-		} else if !slices.Contains(missing, s) {
+		} else {
+			out[s] = nil // missing, once
 			missing = append(missing, s)
 		}
 	}
@@ -197,7 +198,7 @@ func (k *Keyring) fillPool(ctx context.Context, orgID string, n int) error {
 		fresh = append(fresh, pooledKey{dk: dk, aead: aead})
 		dks = append(dks, dk)
 	}
-	if _, err := k.store.CreateDataKeys(ctx, dks); err != nil {
+	if err := k.store.InsertDataKeys(ctx, dks); err != nil {
 		k.endFill(orgID, nil)
 		return fmt.Errorf("create pooled data keys: %w", err)
 	}

@@ -21,6 +21,11 @@ func (c *countingStore) CreateDataKeys(ctx context.Context, keys []DataKey) ([]D
 	return c.Store.CreateDataKeys(ctx, keys)
 }
 
+func (c *countingStore) InsertDataKeys(ctx context.Context, keys []DataKey) error {
+	c.creates.Add(1)
+	return c.Store.InsertDataKeys(ctx, keys)
+}
+
 // storedKeys counts the keys of orgID in the store.
 func storedKeys(t *testing.T, s Store) int {
 	t.Helper()

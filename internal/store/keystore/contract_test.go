@@ -20,6 +20,7 @@ var contract = []struct {
 }{
 	{"lookups are scoped to the organization", testLookups},
 	{"create returns the winners", testCreateWinners},
+	{"insert stores all or none", testInsertAllOrNone},
 	{"concurrent creates agree", testConcurrentCreate},
 	{"delete", testDelete},
 	{"list and rewrap in pages", testListRewrap},
@@ -116,6 +117,37 @@ func testCreateWinners(t *testing.T, s keys.Store) {
 	}
 	if want := ids([]keys.DataKey{first, fresh}); !slices.Equal(ids(stored), want) {
 		t.Fatalf("stored %v, want %v", ids(stored), want)
+	}
+}
+
+// A pool refill inserts keys of subjects new by construction: it stores
+// them all, readable by id, or, should a subject have a key, none.
+func testInsertAllOrNone(t *testing.T, s keys.Store) {
+	ctx := context.Background()
+	pooled := make([]keys.DataKey, 300) // more than one multi-row statement
+	for i := range pooled {
+		pooled[i] = dataKey("org_a", "")
+		pooled[i].Subject = keys.PoolSubject(pooled[i].ID)
+	}
+	if err := s.InsertDataKeys(ctx, pooled); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.DataKeysByID(ctx, "org_a", ids(pooled))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(pooled) {
+		t.Fatalf("read %d of %d inserted keys", len(got), len(pooled))
+	}
+	fresh, taken := dataKey("org_a", "v9"), dataKey("org_a", pooled[7].Subject)
+	if err := s.InsertDataKeys(ctx, []keys.DataKey{fresh, taken}); err == nil {
+		t.Fatal("insert of a subject that has a key succeeded")
+	}
+	if got, err := s.DataKeysOf(ctx, "org_a", []string{"v9"}); err != nil || len(got) != 0 {
+		t.Fatalf("after a failed insert: %d keys of its other subject (err %v), want none", len(got), err)
+	}
+	if got, err := s.DataKeysOf(ctx, "org_a", []string{pooled[7].Subject}); err != nil || len(got) != 1 || got[0].ID != pooled[7].ID {
+		t.Fatalf("after a failed insert the existing key is %v (err %v), want %s kept", ids(got), err, pooled[7].ID)
 	}
 }
 

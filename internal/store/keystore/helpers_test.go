@@ -16,12 +16,12 @@ import (
 type engine struct {
 	name string
 	// target returns the target of a fresh, empty key store.
-	target func(t *testing.T) string
+	target func(t testing.TB) string
 }
 
 var engines = []engine{
-	{name: "sqlite", target: func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), FileName) }},
-	{name: "postgres", target: func(t *testing.T) string { return storetest.PostgresURL(t) }},
+	{name: "sqlite", target: func(t testing.TB) string { return "sqlite:" + filepath.Join(t.TempDir(), FileName) }},
+	{name: "postgres", target: func(t testing.TB) string { return storetest.PostgresURL(t) }},
 }
 
 func openTarget(t *testing.T, target string) keys.Store {
@@ -34,7 +34,7 @@ func openTarget(t *testing.T, target string) keys.Store {
 	return s
 }
 
-func newMaster(t *testing.T) *keys.MasterKey {
+func newMaster(t testing.TB) *keys.MasterKey {
 	t.Helper()
 	raw := make([]byte, 32)
 	rand.Read(raw)

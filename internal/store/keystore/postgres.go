@@ -175,6 +175,18 @@ func (s *pgStore) DataKeysByID(ctx context.Context, orgID string, ids []string) 
 	return out, nil
 }
 
+// pgColumnsOf returns dks as one array per column of pgColumns, the
+// arguments of an INSERT ... SELECT FROM unnest.
+func pgColumnsOf(dks []keys.DataKey) []any {
+	n := len(dks)
+	ids, orgs, subjects, masters := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	wrapped, created := make([][]byte, n), make([]time.Time, n)
+	for i, dk := range dks {
+		ids[i], orgs[i], subjects[i], masters[i], wrapped[i], created[i] = dk.ID, dk.OrgID, dk.Subject, dk.MasterID, dk.Wrapped, dk.CreatedAt
+	}
+	return []any{ids, orgs, subjects, masters, wrapped, created}
+}
+
 func (s *pgStore) CreateDataKeys(ctx context.Context, in []keys.DataKey) ([]keys.DataKey, error) {
 	asked := dedupe(in)
 	if len(asked) == 0 {
@@ -189,12 +201,7 @@ func (s *pgStore) CreateDataKeys(ctx context.Context, in []keys.DataKey) ([]keys
 		}
 		return strings.Compare(a.Subject, b.Subject)
 	})
-	n := len(sorted)
-	ids, orgs, subjects, masters := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	wrapped, created := make([][]byte, n), make([]time.Time, n)
-	for i, dk := range sorted {
-		ids[i], orgs[i], subjects[i], masters[i], wrapped[i], created[i] = dk.ID, dk.OrgID, dk.Subject, dk.MasterID, dk.Wrapped, dk.CreatedAt
-	}
+	cols := pgColumnsOf(sorted)
 	var stored []keys.DataKey
 	err := s.durableTx(ctx, func(tx pgx.Tx) error {
 		// A row that conflicts with one a concurrent transaction is
@@ -202,12 +209,12 @@ func (s *pgStore) CreateDataKeys(ctx context.Context, in []keys.DataKey) ([]keys
 		// COMMITTED, then sees the winner.
 		if _, err := tx.Exec(ctx, `INSERT INTO `+Schema+`.data_keys (`+pgColumns+`)
 			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::timestamptz[])
-			ON CONFLICT (org_id, subject) DO NOTHING`, ids, orgs, subjects, masters, wrapped, created); err != nil {
+			ON CONFLICT (org_id, subject) DO NOTHING`, cols...); err != nil {
 			return err
 		}
 		rows, err := tx.Query(ctx, `SELECT d.id, d.org_id, d.subject, d.master_id, d.wrapped, d.created_at
 			FROM `+Schema+`.data_keys d JOIN unnest($1::text[], $2::text[]) AS a (org_id, subject)
-			ON d.org_id = a.org_id AND d.subject = a.subject`, orgs, subjects)
+			ON d.org_id = a.org_id AND d.subject = a.subject`, cols[1], cols[2])
 		if err != nil {
 			return err
 		}
@@ -218,6 +225,22 @@ func (s *pgStore) CreateDataKeys(ctx context.Context, in []keys.DataKey) ([]keys
 		return nil, fmt.Errorf("create data keys: %w", err)
 	}
 	return inOrder(asked, stored), nil
+}
+
+func (s *pgStore) InsertDataKeys(ctx context.Context, in []keys.DataKey) error {
+	if len(in) == 0 {
+		return nil
+	}
+	err := s.durableTx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO `+Schema+`.data_keys (`+pgColumns+`)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::timestamptz[])`,
+			pgColumnsOf(in)...)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("insert data keys: %w", err)
+	}
+	return nil
 }
 
 func (s *pgStore) DeleteDataKeys(ctx context.Context, orgID string, subjects []string) (int64, error) {

@@ -87,6 +87,11 @@ func sqliteDSN(path string, readOnly bool) string {
 		// open an erased subject's values. With it, deleted content is
 		// overwritten with zeros.
 		q.Add("_pragma", "secure_delete(1)")
+		// A multi-row statement inside a transaction keeps a statement
+		// journal of the pages it changes; in memory, it neither costs a
+		// write per page nor leaves copies of wrapped keys in a temporary
+		// file.
+		q.Add("_pragma", "temp_store(MEMORY)")
 		q.Set("_txlock", "immediate")
 	}
 	return "file:" + path + "?" + q.Encode()
@@ -218,20 +223,8 @@ func (s *sqliteStore) CreateDataKeys(ctx context.Context, in []keys.DataKey) ([]
 	}
 	var stored []keys.DataKey
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		// Multi-row statements: a node's pool refill inserts hundreds of
-		// keys, and a statement per key cost it more than its fsync.
-		args := make([]any, 0, 6*min(len(asked), createChunk))
-		for start := 0; start < len(asked); start += createChunk {
-			part := asked[start:min(start+createChunk, len(asked))]
-			args = args[:0]
-			for _, dk := range part {
-				args = append(args, dk.ID, dk.OrgID, dk.Subject, dk.MasterID, dk.Wrapped, dk.CreatedAt.UnixMilli())
-			}
-			values := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?), ", len(part)), ", ")
-			if _, err := tx.ExecContext(ctx, `INSERT INTO data_keys (`+sqliteColumns+`) VALUES `+values+`
-				ON CONFLICT (org_id, subject) DO NOTHING`, args...); err != nil {
-				return err
-			}
+		if err := insertSQLite(ctx, tx, asked, "ON CONFLICT (org_id, subject) DO NOTHING"); err != nil {
+			return err
 		}
 		// The winners: these keys, or those another writer stored first.
 		byOrg := map[string][]string{}
@@ -256,6 +249,35 @@ func (s *sqliteStore) CreateDataKeys(ctx context.Context, in []keys.DataKey) ([]
 		return nil, fmt.Errorf("create data keys: %w", err)
 	}
 	return inOrder(asked, stored), nil
+}
+
+func (s *sqliteStore) InsertDataKeys(ctx context.Context, in []keys.DataKey) error {
+	if len(in) == 0 {
+		return nil
+	}
+	if err := s.writeTx(ctx, func(tx *sql.Tx) error { return insertSQLite(ctx, tx, in, "") }); err != nil {
+		return fmt.Errorf("insert data keys: %w", err)
+	}
+	return nil
+}
+
+// insertSQLite inserts dks in multi-row statements, each ending with
+// onConflict: a node's pool refill inserts thousands of keys, and a
+// statement per key cost it more than its fsync.
+func insertSQLite(ctx context.Context, tx *sql.Tx, dks []keys.DataKey, onConflict string) error {
+	args := make([]any, 0, 6*min(len(dks), createChunk))
+	for start := 0; start < len(dks); start += createChunk {
+		part := dks[start:min(start+createChunk, len(dks))]
+		args = args[:0]
+		for _, dk := range part {
+			args = append(args, dk.ID, dk.OrgID, dk.Subject, dk.MasterID, dk.Wrapped, dk.CreatedAt.UnixMilli())
+		}
+		values := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?), ", len(part)), ", ")
+		if _, err := tx.ExecContext(ctx, `INSERT INTO data_keys (`+sqliteColumns+`) VALUES `+values+` `+onConflict, args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *sqliteStore) DeleteDataKeys(ctx context.Context, orgID string, subjects []string) (int64, error) {

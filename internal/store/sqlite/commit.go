@@ -536,6 +536,9 @@ func (db *DB) prepare(ctx context.Context, p *commitplan.Plan, identify bool) er
 	for _, n := range chunks(len(p.Achievements), achievementChunk) {
 		queries = append(queries, insertAchievementsSQL(n))
 	}
+	for _, n := range chunks(len(p.VisitorKeys), visitorKeyChunk) {
+		queries = append(queries, insertVisitorKeysSQL(n))
+	}
 	for _, q := range queries {
 		if _, ok := db.stmts[q]; ok {
 			continue
@@ -557,6 +560,10 @@ func (db *DB) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, er
 	s, ok := db.stmts[query]
 	db.mu.Unlock()
 	if !ok {
+		// Correct, but a statement prepared inside the commit's
+		// transaction costs more than the rows it inserts: prepare
+		// should have made it (TestCommitStatementsArePrepared).
+		db.unprepared.Add(1)
 		return tx.PrepareContext(ctx, query)
 	}
 	return tx.StmtContext(ctx, s), nil

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -30,6 +31,8 @@ type DB struct {
 	// readyRows is the largest session and visitor count of a commit whose
 	// statements (every size up to it) are in stmts.
 	readyRows struct{ sessions, visitors int }
+	// unprepared counts commit statements prepare did not make ahead.
+	unprepared atomic.Int64
 }
 
 // Open opens (creating it and its directory if needed) the database at path.
