@@ -14,7 +14,6 @@ import (
 
 	"github.com/presage-dev/presage/internal/app"
 	"github.com/presage-dev/presage/internal/logging"
-	"github.com/presage-dev/presage/internal/predict"
 )
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -64,7 +63,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ShutdownTimeout: *shutdown,
 		Logger:          log,
 		NoTrainer:       !*train,
-		Trainer:         predict.TrainerOptions{SessionTimeout: *sessionTimeout},
+		SessionTimeout:  *sessionTimeout,
 		GDPRLease:       *gdprLease,
 	})
 	if err != nil {

@@ -54,6 +54,10 @@ type Config struct {
 	CommitWorkers   int // concurrent ingestion transactions; 0 picks per engine
 	ShutdownTimeout time.Duration
 	Logger          *slog.Logger
+	// SessionTimeout is the idle time after which a session has ended and
+	// teaches the models its outcome (default presage.DefaultSessionTimeout,
+	// the tracker's).
+	SessionTimeout time.Duration
 	// Scorer and Trainer tune prediction; zero values take the defaults.
 	Scorer  predict.ScorerOptions
 	Trainer predict.TrainerOptions
@@ -163,7 +167,8 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		Consents: consents,
 		Outcomes: outcome.NewService(engine, outcome.Options{Now: cfg.Now, OnChange: scorer.OutcomesChanged}),
 		Collector: collect.NewService(tenants, committer, collect.ServiceOptions{Now: cfg.Now, Metrics: metrics,
-			Gate: consentGate{consents: consents, tombstones: privacy.NewTombstones(engine, cfg.Now)}, Scorer: scorer, Logger: cfg.Logger}),
+			Gate: consentGate{consents: consents, tombstones: privacy.NewTombstones(engine, cfg.Now)}, Scorer: scorer, Logger: cfg.Logger,
+			SessionTimeout: cfg.SessionTimeout}),
 		Scorer:      scorer,
 		Trainer:     predict.NewTrainer(engine, trainerOpt),
 		Predictions: predict.NewService(engine),

@@ -18,6 +18,7 @@ import (
 // The prediction tests' trainer and scorer settings, on the node's clock.
 const (
 	testSessionTimeout  = 30 * time.Minute
+	testSettle          = time.Second
 	testCheckpointEvery = 150 * time.Millisecond
 	testRefresh         = 100 * time.Millisecond
 )
@@ -31,7 +32,8 @@ const (
 func predictionConfig(cfg Config) (Config, *testClock) {
 	clock := newTestClock()
 	cfg.Now = clock.Now
-	cfg.Trainer = predict.TrainerOptions{SessionTimeout: testSessionTimeout, CheckpointEvery: testCheckpointEvery,
+	cfg.SessionTimeout = testSessionTimeout
+	cfg.Trainer = predict.TrainerOptions{Settle: testSettle, CheckpointEvery: testCheckpointEvery,
 		Interval: 50 * time.Millisecond, LeaseTTL: 2 * testSessionTimeout}
 	cfg.Scorer = predict.ScorerOptions{Refresh: testRefresh}
 	return cfg, clock
@@ -186,7 +188,7 @@ func (sh *shop) model(n *node) modelBody {
 // While it waits the clock moves on, so that checkpoints fall due.
 func (sh *shop) waitSessions(n *node, want int64) modelBody {
 	sh.t.Helper()
-	sh.clock.Advance(testSessionTimeout + time.Second)
+	sh.clock.Advance(testSessionTimeout + testSettle + time.Second)
 	var m modelBody
 	if !testwait.Poll(30*time.Second, func() bool {
 		if m = sh.model(n); m.Sessions >= want {
@@ -406,12 +408,13 @@ func TestDemoScoresOutcomes(t *testing.T) {
 func TestTrainerFailoverLearnsEachSessionOnce(t *testing.T) {
 	engines(t, func(t *testing.T, cfg Config) {
 		cfg.NoTrainer = true // the test drives its own trainers
+		cfg.SessionTimeout = time.Millisecond
 		n := startNode(t, cfg)
 		sh := newShop(t, n, "Failover", nil)
 		var now time.Time
 		clock := func() time.Time { return now }
 		opts := func(holder string) predict.TrainerOptions {
-			return predict.TrainerOptions{Holder: holder, SessionTimeout: time.Millisecond, LeaseTTL: 10 * time.Second,
+			return predict.TrainerOptions{Holder: holder, Settle: time.Millisecond, LeaseTTL: 10 * time.Second,
 				CheckpointEvery: time.Hour, Now: clock}
 		}
 		a := predict.NewTrainer(n.App.Engine, opts("node-a"))

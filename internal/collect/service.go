@@ -32,6 +32,11 @@ type ServiceOptions struct {
 	Scorer Scorer
 	// Logger reports scoring failures (which do not fail the request).
 	Logger *slog.Logger
+	// SessionTimeout is the idle time after which a session has ended
+	// (default presage.DefaultSessionTimeout): each batch stored for an
+	// open session moves its presage.Session.EndsAt to this long after it
+	// was received.
+	SessionTimeout time.Duration
 }
 
 // Service accepts event batches: it decodes, authorizes, enriches and
@@ -45,6 +50,7 @@ type Service struct {
 	gate      Gate
 	scorer    Scorer
 	logger    *slog.Logger
+	timeout   time.Duration
 }
 
 // SiteInput is a tracker request to the public endpoint.
@@ -76,8 +82,11 @@ func NewService(tenants Tenants, committer *Committer, opt ServiceOptions) *Serv
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opt.SessionTimeout <= 0 {
+		opt.SessionTimeout = presage.DefaultSessionTimeout
+	}
 	return &Service{tenants: tenants, committer: committer, now: opt.Now, newID: opt.NewID, metrics: opt.Metrics,
-		gate: opt.Gate, scorer: opt.Scorer, logger: opt.Logger}
+		gate: opt.Gate, scorer: opt.Scorer, logger: opt.Logger, timeout: opt.SessionTimeout}
 }
 
 // Reject counts a request the transport refused before reaching the service
@@ -238,7 +247,8 @@ func (s *Service) buildWrite(org presage.Organization, req *Request, enr []presa
 	}
 	w.Visitor = presage.Visitor{OrgID: org.ID, ID: req.VisitorID, FirstSeenAt: start, LastSeenAt: end}
 	w.Session = presage.Session{OrgID: org.ID, ID: req.SessionID, VisitorID: req.VisitorID, StartedAt: start,
-		LastEventAt: end, LandingURL: landing, Referrer: req.Events[first].Referrer, Context: enr[first],
+		LastEventAt: end, ReceivedAt: req.ReceivedAt, EndsAt: req.ReceivedAt.Add(s.timeout),
+		LandingURL: landing, Referrer: req.Events[first].Referrer, Context: enr[first],
 		IPPrefix: prefix, TimeZone: req.Context.TimeZone, Language: req.Context.Language}
 	return w, nil
 }

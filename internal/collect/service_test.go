@@ -120,7 +120,8 @@ func TestCollectFromSiteBuildsTheWrite(t *testing.T) {
 	wantCtx := presage.Enrichment{Device: "desktop", Browser: "Chrome", OS: "Linux", ReferrerClass: "search", UTM: presage.UTM{Source: "news"}}
 	wantSession := presage.Session{OrgID: "org_shop", ID: "session-0001", VisitorID: "visitor-0001", StartedAt: t0, LastEventAt: t2,
 		LandingURL: "https://shop.example/?utm_source=news", Referrer: "https://www.google.com/", Context: wantCtx,
-		IPPrefix: "203.0.113.0/24", TimeZone: "Europe/Paris", Language: "fr-FR"}
+		IPPrefix: "203.0.113.0/24", TimeZone: "Europe/Paris", Language: "fr-FR",
+		ReceivedAt: time.UnixMilli(testSentAt + 2000).UTC(), EndsAt: time.UnixMilli(testSentAt + 2000).UTC().Add(presage.DefaultSessionTimeout)}
 	if w.Session != wantSession {
 		t.Errorf("session = %+v\nwant      %+v", w.Session, wantSession)
 	}

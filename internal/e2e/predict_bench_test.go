@@ -74,10 +74,11 @@ func BenchmarkIngestPrediction(b *testing.B) {
 				if _, err := load(4*time.Second, srv.URL); err != nil {
 					b.Fatalf("warm-up: %v", err)
 				}
-				// Every warm-up session has ended: the server's own clock must pass
-				// the 10 s session timeout, and another process's clock cannot be
-				// moved on from here.
-				time.Sleep(11 * time.Second)
+				// Every warm-up session has ended and settled: the server's own
+				// clock must pass the 10 s session timeout and the trainer's 10 s
+				// settling delay, and another process's clock cannot be moved on
+				// from here.
+				time.Sleep(21 * time.Second)
 				if on {
 					waitTrained(b, srv, key.Key)
 				}

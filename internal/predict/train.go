@@ -20,10 +20,12 @@ type TrainerOptions struct {
 	Holder   string
 	Params   FTRLParams    // of a new model (default DefaultFTRLParams())
 	Features FeatureConfig // default DefaultFeatureConfig()
-	// SessionTimeout is the idle time after which a session has ended and a
-	// session that did not achieve an outcome becomes its negative example
-	// (default 30 min, the tracker's session timeout).
-	SessionTimeout time.Duration
+	// Settle is how long after a session's end (presage.Session.EndsAt,
+	// which the collector sets) the trainer waits before learning it
+	// (default 10 s): longer than a commit takes and than the nodes'
+	// clocks differ (NTP keeps them within milliseconds), so that no batch
+	// received before the end is stored after the trainer passed it.
+	Settle time.Duration
 	// Interval is the pause between passes when there was nothing to learn
 	// (default 1 s).
 	Interval time.Duration
@@ -32,6 +34,8 @@ type TrainerOptions struct {
 	CheckpointEvery time.Duration
 	// LeaseTTL is how long an organization's trainer lease lasts without
 	// renewal (default 15 s): how soon another node takes over after a crash.
+	// A pass renews it every third of it while it works, and ends after half
+	// of it, so a long backlog is learned in passes that each checkpoint.
 	LeaseTTL time.Duration
 	// Batch caps the sessions learned per outcome and pass (default 500).
 	Batch   int
@@ -41,10 +45,17 @@ type TrainerOptions struct {
 }
 
 // Trainer learns every outcome model of the organizations whose lease it
-// holds. Each session is learned once it has ended, in the order sessions
-// end: as a positive of every outcome it achieved (from the features at each
-// scored moment before the achievement), as a negative of the others. It
-// checkpoints models to the store, where every node's scorer picks them up.
+// holds. Each session is learned once, after it has ended, in the order
+// sessions end by the server's clock (presage.Session.EndsAt, then id): as
+// a positive of every outcome it achieved (from the features at each scored
+// moment before the achievement), as a negative of the others. The end is
+// the session timeout after the latest batch received while the session
+// was open, whatever its events' own times, so a session stored late (its
+// events days old) or out of the order sessions end is learned all the
+// same; a batch received after the end does not move it, so a session
+// extended after it was learned is not learned again (its late events are
+// stored, and teach nothing). It checkpoints models to the store, where
+// every node's scorer picks them up.
 //
 // Positives are not learned at the moment of achievement: negatives can only
 // be known once a session ends, so learning positives earlier feeds an
@@ -65,13 +76,16 @@ type Trainer struct {
 
 type orgTrainer struct {
 	outcomes map[string]*outcomeTrainer
+	// leased is when this node last took or renewed the lease, and
+	// passStart when the current pass began (both by the trainer's clock).
+	leased, passStart time.Time
 }
 
 type outcomeTrainer struct {
 	matcher *outcome.Matcher
 	learner *Learner
 	version int64          // of the checkpoint learner continues
-	cursor  presage.Cursor // last ended session learned
+	cursor  presage.Cursor // (EndsAt, ID) of the last ended session learned
 	dirty   bool
 	savedAt time.Time
 }
@@ -88,8 +102,8 @@ func NewTrainer(store Store, opt TrainerOptions) *Trainer {
 	if opt.Features.NGram == 0 && opt.Features.Attrs == nil {
 		opt.Features = DefaultFeatureConfig()
 	}
-	if opt.SessionTimeout <= 0 {
-		opt.SessionTimeout = 30 * time.Minute
+	if opt.Settle <= 0 {
+		opt.Settle = 10 * time.Second
 	}
 	if opt.Interval <= 0 {
 		opt.Interval = time.Second
@@ -198,7 +212,8 @@ func (t *Trainer) Step(ctx context.Context, force bool) (bool, error) {
 	worked := false
 	var errs []error
 	for _, orgID := range orgIDs {
-		held, err := t.store.AcquireLease(ctx, leaseName(orgID), t.opt.Holder, t.opt.Now(), t.opt.LeaseTTL)
+		leasedAt := t.opt.Now()
+		held, err := t.store.AcquireLease(ctx, leaseName(orgID), t.opt.Holder, leasedAt, t.opt.LeaseTTL)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("train %s: lease: %w", orgID, err))
 			continue
@@ -208,7 +223,7 @@ func (t *Trainer) Step(ctx context.Context, force bool) (bool, error) {
 			delete(t.orgs, orgID) // another node trains it; our copy goes stale
 			continue
 		}
-		w, err := t.trainOrg(ctx, orgID, force)
+		w, err := t.trainOrg(ctx, orgID, leasedAt, force)
 		worked = worked || w
 		if err != nil {
 			delete(t.orgs, orgID) // reload from the store next pass
@@ -238,11 +253,12 @@ func (t *Trainer) forgetOthers(ctx context.Context, orgIDs []string) {
 	}
 }
 
-func (t *Trainer) trainOrg(ctx context.Context, orgID string, force bool) (bool, error) {
+func (t *Trainer) trainOrg(ctx context.Context, orgID string, leasedAt time.Time, force bool) (bool, error) {
 	ot, err := t.sync(ctx, orgID)
 	if err != nil {
 		return false, err
 	}
+	ot.leased, ot.passStart = leasedAt, leasedAt
 	// Outcomes at the same cursor (all of them, once caught up) share one
 	// read of the ended sessions and one replay of each.
 	groups := map[presage.Cursor][]*outcomeTrainer{}
@@ -252,13 +268,46 @@ func (t *Trainer) trainOrg(ctx context.Context, orgID string, force bool) (bool,
 	replays := map[string]*replay{}
 	worked := false
 	for cursor, trs := range groups {
-		w, err := t.learnEnded(ctx, orgID, cursor, trs, replays)
+		w, err := t.learnEnded(ctx, orgID, ot, cursor, trs, replays)
 		if err != nil {
 			return worked, err
 		}
 		worked = worked || w
 	}
+	if err := t.keepLease(ctx, orgID, ot); err != nil {
+		return worked, err
+	}
 	return worked, t.save(ctx, orgID, ot, force)
+}
+
+// errLeaseLost ends a pass whose lease another node took over: its
+// learning is dropped, and the next pass starts from the store.
+var errLeaseLost = presage.Errorf(presage.CodeConflict, "the training lease was taken over by another node")
+
+// keepLease renews orgID's lease when a third of its time has passed since
+// it was last taken, so that a pass that works longer than the lease (a
+// backlog on a slow database) can still checkpoint what it learned.
+func (t *Trainer) keepLease(ctx context.Context, orgID string, ot *orgTrainer) error {
+	now := t.opt.Now()
+	if now.Sub(ot.leased) < t.opt.LeaseTTL/3 {
+		return nil
+	}
+	held, err := t.store.AcquireLease(ctx, leaseName(orgID), t.opt.Holder, now, t.opt.LeaseTTL)
+	if err != nil {
+		return fmt.Errorf("renew lease: %w", err)
+	}
+	if !held {
+		t.setLead(orgID, false)
+		return errLeaseLost
+	}
+	ot.leased = now
+	return nil
+}
+
+// passOver reports whether the pass has worked for half the lease: it then
+// stops learning, checkpoints when due, and the next pass goes on.
+func (t *Trainer) passOver(ot *orgTrainer) bool {
+	return t.opt.Now().Sub(ot.passStart) >= t.opt.LeaseTTL/2
 }
 
 // sync brings the organization's outcome trainers in line with the store:
@@ -315,13 +364,22 @@ func (t *Trainer) sync(ctx context.Context, orgID string) (*orgTrainer, error) {
 
 // learnEnded learns, for every outcome trainer in trs (all at cursor), the
 // sessions that ended since cursor. Replays are shared within a pass.
-func (t *Trainer) learnEnded(ctx context.Context, orgID string, cursor presage.Cursor, trs []*outcomeTrainer, replays map[string]*replay) (bool, error) {
-	cutoff := t.opt.Now().Add(-t.opt.SessionTimeout)
+func (t *Trainer) learnEnded(ctx context.Context, orgID string, ot *orgTrainer, cursor presage.Cursor, trs []*outcomeTrainer, replays map[string]*replay) (bool, error) {
+	if t.passOver(ot) {
+		return false, nil
+	}
+	cutoff := t.opt.Now().Add(-t.opt.Settle)
 	sessions, err := t.store.EndedSessions(ctx, orgID, cursor, cutoff, t.opt.Batch)
 	if err != nil {
 		return false, fmt.Errorf("ended sessions: %w", err)
 	}
 	for i := range sessions {
+		if i > 0 && t.passOver(ot) {
+			return true, nil
+		}
+		if err := t.keepLease(ctx, orgID, ot); err != nil {
+			return true, err
+		}
 		s := &sessions[i]
 		r, err := t.replay(ctx, orgID, s, replays)
 		if err != nil {
@@ -335,7 +393,7 @@ func (t *Trainer) learnEnded(ctx context.Context, orgID string, cursor presage.C
 			moments := r.moments(&t.opt.Features, upto)
 			tr.learner.Learn(moments, y)
 			t.opt.Metrics.learned(len(moments))
-			tr.cursor = presage.Cursor{T: s.LastEventAt, ID: s.ID}
+			tr.cursor = presage.Cursor{T: s.EndsAt, ID: s.ID}
 			tr.dirty = true
 		}
 	}

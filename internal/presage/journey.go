@@ -76,6 +76,10 @@ type Visitor struct {
 	SessionCount int
 }
 
+// DefaultSessionTimeout is the idle time after which a session has ended:
+// the tracker's, whose cookie decides which session an event belongs to.
+const DefaultSessionTimeout = 30 * time.Minute
+
 // Session is one visit: events of one visitor until 30 minutes idle (decided
 // by the tracker's session cookie). Landing data comes from its first batch.
 type Session struct {
@@ -83,14 +87,22 @@ type Session struct {
 	ID          string
 	VisitorID   string
 	StartedAt   time.Time
-	LastEventAt time.Time
-	EventCount  int // distinct events stored
-	LandingURL  string
-	Referrer    string
-	Context     Enrichment
-	IPPrefix    string // truncated client address: /24 IPv4, /48 IPv6, e.g. "203.0.113.0/24"
-	TimeZone    string // IANA name reported by the browser, e.g. "Europe/Paris"
-	Language    string // e.g. "fr-FR"
+	LastEventAt time.Time // the latest event's own time (the client's clock, corrected)
+	// ReceivedAt is the server time of the latest batch stored for the
+	// session, and EndsAt when the session ends by the server's clock: the
+	// session timeout after the latest batch received while it was open.
+	// A batch received after EndsAt is stored but does not move it: the
+	// session ended, and the trainer learns every session once, in EndsAt
+	// order (docs/prediction.md).
+	ReceivedAt time.Time
+	EndsAt     time.Time
+	EventCount int // distinct events stored
+	LandingURL string
+	Referrer   string
+	Context    Enrichment
+	IPPrefix   string // truncated client address: /24 IPv4, /48 IPv6, e.g. "203.0.113.0/24"
+	TimeZone   string // IANA name reported by the browser, e.g. "Europe/Paris"
+	Language   string // e.g. "fr-FR"
 }
 
 // Customer is an identified person. Traits (email, phone, name, external id and

@@ -138,6 +138,7 @@ func upsertSessions(ctx context.Context, tx pgx.Tx, p *commitplan.Plan) error {
 	started, last, count := make([]time.Time, n), make([]time.Time, n), make([]int32, n)
 	landing, ref, device, browser, os, class := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	utm, ip, tz, lang := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	received, ends := make([]time.Time, n), make([]time.Time, n)
 	byKey := make(map[commitplan.Key]*commitplan.SessionRow, n)
 	for i, s := range p.Sessions {
 		byKey[commitplan.Key{OrgID: s.OrgID, ID: s.ID}] = s
@@ -146,17 +147,26 @@ func upsertSessions(ctx context.Context, tx pgx.Tx, p *commitplan.Plan) error {
 		landing[i], ref[i] = s.LandingURL, s.Referrer
 		device[i], browser[i], os[i], class[i] = s.Context.Device, s.Context.Browser, s.Context.OS, s.Context.ReferrerClass
 		utm[i], ip[i], tz[i], lang[i] = s.UTM, s.IPPrefix, s.TimeZone, s.Language
+		received[i], ends[i] = s.ReceivedAt, s.EndsAt
 	}
 	rows, err := tx.Query(ctx, `INSERT INTO sessions (org_id, id, visitor_id, started_at, last_event_at, event_count,
-			landing_url, referrer, device, browser, os, referrer_class, utm, ip_prefix, time_zone, language)
+			landing_url, referrer, device, browser, os, referrer_class, utm, ip_prefix, time_zone, language, received_at, ends_at)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::int[],
-			$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[])
+			$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[],
+			$17::timestamptz[], $18::timestamptz[])
 		ON CONFLICT (org_id, id) DO UPDATE SET
 			started_at = LEAST(sessions.started_at, EXCLUDED.started_at),
 			last_event_at = GREATEST(sessions.last_event_at, EXCLUDED.last_event_at),
-			event_count = sessions.event_count + EXCLUDED.event_count
+			event_count = sessions.event_count + EXCLUDED.event_count,
+			-- only a batch that stored events extends the session, and one
+			-- received after the session ended does not move its end
+			-- (presage.Session.EndsAt)
+			received_at = CASE WHEN EXCLUDED.event_count > 0
+				THEN GREATEST(sessions.received_at, EXCLUDED.received_at) ELSE sessions.received_at END,
+			ends_at = CASE WHEN EXCLUDED.event_count > 0 AND sessions.ends_at > EXCLUDED.received_at
+				THEN GREATEST(sessions.ends_at, EXCLUDED.ends_at) ELSE sessions.ends_at END
 		RETURNING org_id, id, (xmax = 0)`,
-		org, id, visitor, started, last, count, landing, ref, device, browser, os, class, utm, ip, tz, lang)
+		org, id, visitor, started, last, count, landing, ref, device, browser, os, class, utm, ip, tz, lang, received, ends)
 	if err != nil {
 		return fmt.Errorf("upsert sessions: %w", err)
 	}

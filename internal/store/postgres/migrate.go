@@ -4,6 +4,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"math"
 
 	"github.com/jackc/pgx/v5"
 
@@ -20,11 +21,16 @@ const migrateLock int64 = 0x70726573616765
 // Migrate applies every migration the database lacks, one transaction each,
 // while holding an advisory lock: nodes starting together apply each once.
 // It refuses a database newer than this binary.
-func (db *DB) Migrate(ctx context.Context) (err error) {
+func (db *DB) Migrate(ctx context.Context) error { return db.migrateTo(ctx, math.MaxInt) }
+
+// migrateTo applies the migrations up to version upTo (tests of a
+// migration start from the schema before it).
+func (db *DB) migrateTo(ctx context.Context, upTo int) (err error) {
 	all, err := migration.Load(migrationFS, "migrations")
 	if err != nil {
 		return fmt.Errorf("migrate postgres: %w", err)
 	}
+	all = migration.UpTo(all, upTo)
 	conn, err := db.pool.acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("migrate postgres: %w", err)

@@ -119,14 +119,14 @@ func scanString(row pgx.Row) (string, error) {
 }
 
 // EndedSessions returns up to limit sessions after the cursor in
-// (LastEventAt, ID) order whose last event is before endedBefore.
+// (EndsAt, ID) order that ended before endedBefore.
 func (db *DB) EndedSessions(ctx context.Context, orgID string, after presage.Cursor, endedBefore time.Time, limit int) ([]presage.Session, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
 	rows, err := db.pool.query(ctx, `SELECT `+sessionColumns+` FROM sessions s
-		WHERE s.org_id = $1 AND (s.last_event_at, s.id) > ($2, $3) AND s.last_event_at < $4
-		ORDER BY s.last_event_at, s.id LIMIT $5`, orgID, presage.StoredTime(after.T), after.ID, presage.StoredTime(endedBefore), limit)
+		WHERE s.org_id = $1 AND (s.ends_at, s.id) > ($2, $3) AND s.ends_at < $4
+		ORDER BY s.ends_at, s.id LIMIT $5`, orgID, presage.StoredTime(after.T), after.ID, presage.StoredTime(endedBefore), limit)
 	out, err := scanAll(rows, err, scanSession)
 	if err != nil {
 		return nil, fmt.Errorf("ended sessions: %w", err)

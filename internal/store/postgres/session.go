@@ -12,7 +12,7 @@ import (
 )
 
 const sessionColumns = `s.org_id, s.id, s.visitor_id, s.started_at, s.last_event_at, s.event_count, s.landing_url,
-	s.referrer, s.device, s.browser, s.os, s.referrer_class, s.utm, s.ip_prefix, s.time_zone, s.language`
+	s.referrer, s.device, s.browser, s.os, s.referrer_class, s.utm, s.ip_prefix, s.time_zone, s.language, s.received_at, s.ends_at`
 
 // GetSession returns orgID's session id.
 func (db *DB) GetSession(ctx context.Context, orgID, id string) (presage.Session, error) {
@@ -50,13 +50,13 @@ func scanSession(row pgx.Row) (presage.Session, error) {
 	var utm string
 	c := &s.Context
 	if err := row.Scan(&s.OrgID, &s.ID, &s.VisitorID, &s.StartedAt, &s.LastEventAt, &count, &s.LandingURL, &s.Referrer,
-		&c.Device, &c.Browser, &c.OS, &c.ReferrerClass, &utm, &s.IPPrefix, &s.TimeZone, &s.Language); err != nil {
+		&c.Device, &c.Browser, &c.OS, &c.ReferrerClass, &utm, &s.IPPrefix, &s.TimeZone, &s.Language, &s.ReceivedAt, &s.EndsAt); err != nil {
 		return presage.Session{}, err
 	}
 	if err := json.Unmarshal([]byte(utm), &c.UTM); err != nil {
 		return presage.Session{}, fmt.Errorf("decode utm: %w", err)
 	}
 	s.EventCount = int(count)
-	s.StartedAt, s.LastEventAt = s.StartedAt.UTC(), s.LastEventAt.UTC()
+	s.StartedAt, s.LastEventAt, s.ReceivedAt, s.EndsAt = s.StartedAt.UTC(), s.LastEventAt.UTC(), s.ReceivedAt.UTC(), s.EndsAt.UTC()
 	return s, nil
 }

@@ -64,15 +64,16 @@ func (db *DB) CommitWrites(ctx context.Context, writes []collect.Write) ([]colle
 // kept, so chunks takes row counts from a small set: any count up to
 // exactChunk, else a power of two up to the statement's maximum.
 const (
-	eventCols    = 13
-	eventChunk   = 256
-	sessionCols  = 16
-	sessionChunk = 256
-	visitorCols  = 5
-	visitorChunk = 512
-	touchCols    = 4
-	touchChunk   = 512
-	exactChunk   = 32
+	eventCols        = 13
+	eventChunk       = 256
+	sessionCols      = 18
+	sessionChunk     = 256
+	visitorCols      = 5
+	visitorChunk     = 512
+	touchCols        = 4 // visitors; sessions bind 6 (touchSessionCols)
+	touchSessionCols = 6
+	touchChunk       = 512
+	exactChunk       = 32
 
 	predictionCols   = 11
 	predictionChunk  = 256
@@ -221,11 +222,21 @@ func buildExistingSessionsSQL(n int) string {
 // whose start moves earlier.
 func buildUpsertSessionsSQL(n int) string {
 	return `INSERT INTO sessions (org_id, id, visitor_id, started_at, last_event_at, event_count,
-		landing_url, referrer, device, browser, os, referrer_class, utm, ip_prefix, time_zone, language)
+		landing_url, referrer, device, browser, os, referrer_class, utm, ip_prefix, time_zone, language, received_at, ends_at)
 		VALUES ` + placeholders(n, sessionCols) + ` ON CONFLICT (org_id, id) DO UPDATE SET
 		started_at = MIN(started_at, excluded.started_at),
 		last_event_at = MAX(last_event_at, excluded.last_event_at),
-		event_count = event_count + excluded.event_count`
+		event_count = event_count + excluded.event_count,
+		received_at = MAX(received_at, excluded.received_at),
+		` + endsAtUpdate("ends_at", "excluded.received_at", "excluded.ends_at")
+}
+
+// endsAtUpdate returns the assignment of a stored session's ends_at given
+// a batch received at received whose session would end at ends: a batch
+// received while the session was open moves its end, one received after
+// its end does not (presage.Session.EndsAt).
+func endsAtUpdate(stored, received, ends string) string {
+	return `ends_at = CASE WHEN ` + stored + ` > ` + received + ` THEN MAX(` + stored + `, ` + ends + `) ELSE ` + stored + ` END`
 }
 
 // buildTouchSessionsSQL returns the statement that updates n existing sessions
@@ -235,8 +246,10 @@ func buildUpsertSessionsSQL(n int) string {
 // last_event_at, stored events).
 func buildTouchSessionsSQL(n int) string {
 	return `UPDATE sessions SET last_event_at = MAX(sessions.last_event_at, v.column3),
-		event_count = sessions.event_count + v.column4
-		FROM (VALUES ` + placeholders(n, touchCols) + `) AS v
+		event_count = sessions.event_count + v.column4,
+		received_at = MAX(sessions.received_at, v.column5),
+		` + endsAtUpdate("sessions.ends_at", "v.column5", "v.column6") + `
+		FROM (VALUES ` + placeholders(n, touchSessionCols) + `) AS v
 		WHERE sessions.org_id = v.column1 AND sessions.id = v.column2`
 }
 
@@ -317,11 +330,13 @@ type touchRow struct {
 	key  commitplan.Key
 	last int64
 	add  int
+	// received and ends: a session's ReceivedAt and EndsAt (unix ms).
+	received, ends int64
 }
 
 // touch runs a touch statement over rows in chunks.
-func (db *DB) touch(ctx context.Context, tx *sql.Tx, what string, rows []touchRow, query func(n int) string) error {
-	args := make([]any, 0, touchCols*min(len(rows), touchChunk))
+func (db *DB) touch(ctx context.Context, tx *sql.Tx, what string, rows []touchRow, cols int, query func(n int) string) error {
+	args := make([]any, 0, cols*min(len(rows), touchChunk))
 	start := 0
 	for _, n := range chunks(len(rows), touchChunk) {
 		chunk := rows[start : start+n]
@@ -333,6 +348,9 @@ func (db *DB) touch(ctx context.Context, tx *sql.Tx, what string, rows []touchRo
 		args = args[:0]
 		for _, r := range chunk {
 			args = append(args, r.key.OrgID, r.key.ID, r.last, r.add)
+			if cols == touchSessionCols {
+				args = append(args, r.received, r.ends)
+			}
 		}
 		if _, err := stmt.ExecContext(ctx, args...); err != nil {
 			return fmt.Errorf("update %s: %w", what, err)
@@ -367,7 +385,9 @@ func (db *DB) upsertSessions(ctx context.Context, tx *sql.Tx, p *commitplan.Plan
 		case unixMilli(s.StartedAt) < sp.start:
 			full = append(full, s)
 		case s.Stored > 0 || unixMilli(s.LastEventAt) > sp.last:
-			touched = append(touched, touchRow{key: keys[i], last: unixMilli(s.LastEventAt), add: s.Stored})
+			received, ends := sessionExtent(s)
+			touched = append(touched, touchRow{key: keys[i], last: unixMilli(s.LastEventAt), add: s.Stored,
+				received: received, ends: ends})
 		}
 	}
 	args := make([]any, 0, sessionCols*min(len(full), sessionChunk))
@@ -382,14 +402,27 @@ func (db *DB) upsertSessions(ctx context.Context, tx *sql.Tx, p *commitplan.Plan
 		args = args[:0]
 		for _, s := range chunk {
 			c := s.Context
+			received, ends := sessionExtent(s)
 			args = append(args, s.OrgID, s.ID, s.VisitorID, unixMilli(s.StartedAt), unixMilli(s.LastEventAt), s.Stored,
-				s.LandingURL, s.Referrer, c.Device, c.Browser, c.OS, c.ReferrerClass, s.UTM, s.IPPrefix, s.TimeZone, s.Language)
+				s.LandingURL, s.Referrer, c.Device, c.Browser, c.OS, c.ReferrerClass, s.UTM, s.IPPrefix, s.TimeZone, s.Language,
+				received, ends)
 		}
 		if _, err := stmt.ExecContext(ctx, args...); err != nil {
 			return fmt.Errorf("upsert sessions: %w", err)
 		}
 	}
-	return db.touch(ctx, tx, "sessions", touched, touchSessionsSQL)
+	return db.touch(ctx, tx, "sessions", touched, touchSessionCols, touchSessionsSQL)
+}
+
+// sessionExtent returns the received_at and ends_at (unix ms) to bind for
+// s: its own for a new session or a batch that stored events, else zeros,
+// which leave a stored session's as they are (only a batch that stored
+// events extends a session, as on PostgreSQL).
+func sessionExtent(s *commitplan.SessionRow) (received, ends int64) {
+	if !s.New && s.Stored == 0 {
+		return 0, 0
+	}
+	return unixMilli(s.ReceivedAt), unixMilli(s.EndsAt)
 }
 
 // upsertVisitors does for visitors what upsertSessions does for sessions.
@@ -430,7 +463,7 @@ func (db *DB) upsertVisitors(ctx context.Context, tx *sql.Tx, p *commitplan.Plan
 			return fmt.Errorf("upsert visitors: %w", err)
 		}
 	}
-	return db.touch(ctx, tx, "visitors", touched, touchVisitorsSQL)
+	return db.touch(ctx, tx, "visitors", touched, touchCols, touchVisitorsSQL)
 }
 
 // buildUpsertPredictionsSQL returns the statement that upserts n predictions: a

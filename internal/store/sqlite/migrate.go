@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/presage-dev/presage/internal/store/internal/migration"
@@ -16,11 +17,16 @@ var migrationFS embed.FS
 // Migrate applies every migration the database lacks in one immediate
 // transaction (so concurrent processes apply each once) and refuses a
 // database newer than this binary.
-func (db *DB) Migrate(ctx context.Context) error {
+func (db *DB) Migrate(ctx context.Context) error { return db.migrateTo(ctx, math.MaxInt) }
+
+// migrateTo applies the migrations up to version upTo (tests of a
+// migration start from the schema before it).
+func (db *DB) migrateTo(ctx context.Context, upTo int) error {
 	all, err := migration.Load(migrationFS, "migrations")
 	if err != nil {
 		return fmt.Errorf("migrate sqlite: %w", err)
 	}
+	all = migration.UpTo(all, upTo)
 	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER NOT NULL PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("migrate sqlite: create schema_migrations: %w", err)

@@ -118,14 +118,14 @@ func scanString(s scanner) (string, error) {
 }
 
 // EndedSessions returns up to limit sessions after the cursor in
-// (LastEventAt, ID) order whose last event is before endedBefore.
+// (EndsAt, ID) order that ended before endedBefore.
 func (db *DB) EndedSessions(ctx context.Context, orgID string, after presage.Cursor, endedBefore time.Time, limit int) ([]presage.Session, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
 	rows, err := db.read.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions s
-		WHERE s.org_id = ? AND (s.last_event_at, s.id) > (?, ?) AND s.last_event_at < ?
-		ORDER BY s.last_event_at, s.id LIMIT ?`, orgID, unixMilli(after.T), after.ID, unixMilli(endedBefore), limit)
+		WHERE s.org_id = ? AND (s.ends_at, s.id) > (?, ?) AND s.ends_at < ?
+		ORDER BY s.ends_at, s.id LIMIT ?`, orgID, unixMilli(after.T), after.ID, unixMilli(endedBefore), limit)
 	out, err := scanAll(rows, err, scanSession)
 	if err != nil {
 		return nil, fmt.Errorf("ended sessions: %w", err)

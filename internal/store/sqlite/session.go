@@ -10,7 +10,7 @@ import (
 )
 
 const sessionColumns = `s.org_id, s.id, s.visitor_id, s.started_at, s.last_event_at, s.event_count, s.landing_url,
-	s.referrer, s.device, s.browser, s.os, s.referrer_class, s.utm, s.ip_prefix, s.time_zone, s.language`
+	s.referrer, s.device, s.browser, s.os, s.referrer_class, s.utm, s.ip_prefix, s.time_zone, s.language, s.received_at, s.ends_at`
 
 // GetSession returns orgID's session id.
 func (db *DB) GetSession(ctx context.Context, orgID, id string) (presage.Session, error) {
@@ -48,16 +48,16 @@ func (db *DB) ListSessions(ctx context.Context, orgID string, f journey.SessionF
 
 func scanSession(sc scanner) (presage.Session, error) {
 	var s presage.Session
-	var started, last int64
+	var started, last, received, ends int64
 	var utm string
 	c := &s.Context
 	if err := sc.Scan(&s.OrgID, &s.ID, &s.VisitorID, &started, &last, &s.EventCount, &s.LandingURL, &s.Referrer,
-		&c.Device, &c.Browser, &c.OS, &c.ReferrerClass, &utm, &s.IPPrefix, &s.TimeZone, &s.Language); err != nil {
+		&c.Device, &c.Browser, &c.OS, &c.ReferrerClass, &utm, &s.IPPrefix, &s.TimeZone, &s.Language, &received, &ends); err != nil {
 		return presage.Session{}, err
 	}
 	if err := json.Unmarshal([]byte(utm), &c.UTM); err != nil {
 		return presage.Session{}, fmt.Errorf("decode utm: %w", err)
 	}
-	s.StartedAt, s.LastEventAt = fromMS(started), fromMS(last)
+	s.StartedAt, s.LastEventAt, s.ReceivedAt, s.EndsAt = fromMS(started), fromMS(last), fromMS(received), fromMS(ends)
 	return s, nil
 }

@@ -60,6 +60,16 @@ func ev(id string, at time.Time) presage.Event {
 	}
 }
 
+// received returns w as the collector makes it for a batch the server
+// received at: the session ends presage.DefaultSessionTimeout after.
+func received(w collect.Write, at time.Time) collect.Write {
+	w.Session.ReceivedAt, w.Session.EndsAt = at, at.Add(presage.DefaultSessionTimeout)
+	for i := range w.Events {
+		w.Events[i].ReceivedAt = at
+	}
+	return w
+}
+
 // write returns a write of events by visitor in session; its times span the events.
 func write(orgID, visitorID, sessionID string, events ...presage.Event) collect.Write {
 	first, last := events[0].OccurredAt, events[0].OccurredAt

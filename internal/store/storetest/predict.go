@@ -491,14 +491,19 @@ func testTraining(t *testing.T, open Opener) {
 		f := newFixture(t, open)
 		org := f.org.ID
 		other := f.newOrg("Other").ID
-		last := map[string]time.Duration{"e1": 0, "e2": time.Minute, "e3": time.Minute, "e4": 2 * time.Minute, "e5": 10 * time.Minute}
+		// received: when each session's batch reached the server, which
+		// orders the ends (the session timeout after it), whatever its
+		// events' own times: e1's are days old, e5's in the future.
+		receipt := map[string]time.Duration{"e1": 0, "e2": time.Minute, "e3": time.Minute, "e4": 2 * time.Minute, "e5": 10 * time.Minute}
+		occurred := map[string]time.Duration{"e1": -72 * time.Hour, "e2": 3 * time.Minute, "e3": -time.Minute, "e4": 0, "e5": 20 * time.Minute}
 		var writes []collect.Write
-		for id, d := range last {
-			writes = append(writes, write(org, "visitor-"+id, id, ev("a-"+id, base.Add(-time.Hour)), ev("b-"+id, base.Add(d))))
+		for id, d := range receipt {
+			w := write(org, "visitor-"+id, id, ev("a-"+id, base.Add(occurred[id]-time.Hour)), ev("b-"+id, base.Add(occurred[id])))
+			writes = append(writes, received(w, base.Add(d)))
 		}
-		writes = append(writes, write(other, "visitor-o", "o1", ev("a-o1", base)))
+		writes = append(writes, received(write(other, "visitor-o", "o1", ev("a-o1", base)), base))
 		f.commit(writes...)
-		endedBefore := base.Add(5 * time.Minute)
+		endedBefore := base.Add(presage.DefaultSessionTimeout + 5*time.Minute)
 		var got []string
 		after := presage.Cursor{}
 		for range 10 {
@@ -514,20 +519,63 @@ func testTraining(t *testing.T, open Opener) {
 			}
 			got = append(got, ids(page, func(s presage.Session) string { return s.ID })...)
 			s := page[len(page)-1]
-			if s.OrgID != org || !s.LastEventAt.Equal(presage.StoredTime(base.Add(last[s.ID]))) || s.EventCount != 2 {
-				t.Fatalf("session %+v", s)
+			wantEnd := presage.StoredTime(base.Add(receipt[s.ID] + presage.DefaultSessionTimeout))
+			if s.OrgID != org || !s.EndsAt.Equal(wantEnd) || !s.ReceivedAt.Equal(presage.StoredTime(base.Add(receipt[s.ID]))) ||
+				!s.LastEventAt.Equal(presage.StoredTime(base.Add(occurred[s.ID]))) || s.EventCount != 2 {
+				t.Fatalf("session %+v, want it to end at %v", s, wantEnd)
 			}
-			after = presage.Cursor{T: s.LastEventAt, ID: s.ID}
+			after = presage.Cursor{T: s.EndsAt, ID: s.ID}
 		}
 		if want := []string{"e1", "e2", "e3", "e4"}; !slices.Equal(got, want) {
 			t.Fatalf("ended sessions %v, want %v", got, want)
 		}
-		mid, err := f.e.EndedSessions(f.ctx, org, presage.Cursor{T: base.Add(time.Minute), ID: "e2"}, endedBefore, 10)
+		mid, err := f.e.EndedSessions(f.ctx, org, presage.Cursor{T: base.Add(time.Minute + presage.DefaultSessionTimeout), ID: "e2"}, endedBefore, 10)
 		if err != nil || !slices.Equal(ids(mid, func(s presage.Session) string { return s.ID }), []string{"e3", "e4"}) {
 			t.Fatalf("after e2: %v (%v)", ids(mid, func(s presage.Session) string { return s.ID }), err)
 		}
-		if none, err := f.e.EndedSessions(f.ctx, org, presage.Cursor{}, base, 10); err != nil || len(none) != 0 {
-			t.Fatalf("nothing ended before the first last event: %v %v", len(none), err)
+		if none, err := f.e.EndedSessions(f.ctx, org, presage.Cursor{}, base.Add(presage.DefaultSessionTimeout), 10); err != nil || len(none) != 0 {
+			t.Fatalf("nothing ended before the first end: %v %v", len(none), err)
+		}
+	})
+
+	t.Run("a session ends by the batches received while it was open", func(t *testing.T) {
+		f := newFixture(t, open)
+		org := f.org.ID
+		end := func(id string) presage.Session {
+			t.Helper()
+			s, err := f.e.GetSession(f.ctx, org, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+		timeout := presage.DefaultSessionTimeout
+		f.commit(received(write(org, "visitor-x", "x", ev("x1", base)), base))
+		// Received while open: the end moves to the timeout after it.
+		f.commit(received(write(org, "visitor-x", "x", ev("x2", base.Add(time.Minute))), base.Add(20*time.Minute)))
+		if s := end("x"); !s.EndsAt.Equal(presage.StoredTime(base.Add(20*time.Minute + timeout))) {
+			t.Fatalf("after a batch received while open: ends %v", s.EndsAt)
+		}
+		// A retried batch (nothing new stored) does not extend it.
+		f.commit(received(write(org, "visitor-x", "x", ev("x2", base.Add(time.Minute))), base.Add(40*time.Minute)))
+		if s := end("x"); !s.EndsAt.Equal(presage.StoredTime(base.Add(20*time.Minute+timeout))) ||
+			!s.ReceivedAt.Equal(presage.StoredTime(base.Add(20*time.Minute))) {
+			t.Fatalf("after a retried batch: received %v, ends %v", s.ReceivedAt, s.EndsAt)
+		}
+		// Received after the end (a queue resent days later): stored, and
+		// the end stays where the trainer learned it.
+		late := base.Add(72 * time.Hour)
+		f.commit(received(write(org, "visitor-x", "x", ev("x3", base.Add(2*time.Minute))), late))
+		s := end("x")
+		if !s.EndsAt.Equal(presage.StoredTime(base.Add(20*time.Minute+timeout))) || !s.ReceivedAt.Equal(presage.StoredTime(late)) || s.EventCount != 3 {
+			t.Fatalf("after a batch received after the end: received %v, ends %v, %d events", s.ReceivedAt, s.EndsAt, s.EventCount)
+		}
+		// Two batches of one session in one commit: the later ends it.
+		w1 := received(write(org, "visitor-y", "y", ev("y1", base)), base)
+		w2 := received(write(org, "visitor-y", "y", ev("y2", base.Add(time.Second))), base.Add(time.Second))
+		f.commit(w1, w2)
+		if s := end("y"); !s.EndsAt.Equal(presage.StoredTime(base.Add(time.Second + timeout))) {
+			t.Fatalf("two batches in one commit: ends %v", s.EndsAt)
 		}
 	})
 

@@ -175,6 +175,7 @@ func (p *Plan) addSession(sessions map[Key]*SessionRow, w *collect.Write) *Sessi
 	in := w.Session
 	k := Key{w.OrgID, in.ID}
 	started, last := presage.StoredTime(in.StartedAt), presage.StoredTime(in.LastEventAt)
+	received, ends := receivedAndEnd(w)
 	if s, ok := sessions[k]; ok {
 		if started.Before(s.StartedAt) {
 			s.StartedAt = started
@@ -182,11 +183,18 @@ func (p *Plan) addSession(sessions map[Key]*SessionRow, w *collect.Write) *Sessi
 		if last.After(s.LastEventAt) {
 			s.LastEventAt = last
 		}
+		if received.After(s.ReceivedAt) {
+			s.ReceivedAt = received
+		}
+		if ends.After(s.EndsAt) {
+			s.EndsAt = ends
+		}
 		return s
 	}
 	s := &SessionRow{Session: in}
 	s.OrgID = w.OrgID
 	s.StartedAt, s.LastEventAt = started, last
+	s.ReceivedAt, s.EndsAt = received, ends
 	s.EventCount = 0
 	if s.VisitorID == "" {
 		s.VisitorID = w.Visitor.ID
@@ -194,6 +202,28 @@ func (p *Plan) addSession(sessions map[Key]*SessionRow, w *collect.Write) *Sessi
 	s.UTM = mustJSON(s.Context.UTM)
 	sessions[k] = s
 	return s
+}
+
+// receivedAndEnd returns the write's Session.ReceivedAt and EndsAt, which
+// the collector sets; a write that lacks them (made by hand, in tests) is
+// received with its latest event and ends presage.DefaultSessionTimeout
+// after.
+func receivedAndEnd(w *collect.Write) (received, ends time.Time) {
+	received, ends = w.Session.ReceivedAt, w.Session.EndsAt
+	if received.IsZero() {
+		for _, e := range w.Events {
+			if e.ReceivedAt.After(received) {
+				received = e.ReceivedAt
+			}
+		}
+	}
+	if received.IsZero() {
+		received = w.Session.LastEventAt
+	}
+	if ends.IsZero() {
+		ends = received.Add(presage.DefaultSessionTimeout)
+	}
+	return presage.StoredTime(received), presage.StoredTime(ends)
 }
 
 func (p *Plan) addVisitor(orgID, id string, first, last time.Time) {

@@ -74,3 +74,13 @@ func Pending(ms []Migration, current int) ([]Migration, error) {
 	}
 	return out, nil
 }
+
+// UpTo returns the migrations of ms up to version v (ms in version order).
+func UpTo(ms []Migration, v int) []Migration {
+	for i, m := range ms {
+		if m.Version > v {
+			return ms[:i]
+		}
+	}
+	return ms
+}
