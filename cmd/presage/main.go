@@ -54,6 +54,10 @@ var commands = []command{
 		{name: "show", summary: "show one outcome", run: outcomeShow},
 		{name: "delete", summary: "delete an outcome with its model, predictions and achievements", run: outcomeDelete},
 	}},
+	{name: "features", summary: "The event attributes, page groups and feature families an organization's models use.", subs: []command{
+		{name: "show", summary: "print the feature settings as JSON", run: featuresShow},
+		{name: "set", summary: "set the feature settings from a JSON document (--file): models start again from history", run: featuresSet},
+	}},
 	gdprCommands,
 	{name: "masterkey", summary: "The master key that wraps every data key and organization secret.", subs: []command{
 		{name: "rotate", summary: "re-wrap every key under the current master key (then drop the previous one)", run: masterKeyRotate},

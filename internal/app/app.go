@@ -96,7 +96,9 @@ type App struct {
 	Scorer      *predict.Scorer
 	Trainer     *predict.Trainer
 	Predictions *predict.Service
-	Changes     *predict.Broker
+	// Features holds the organizations' choice of prediction features.
+	Features *predict.FeatureService
+	Changes  *predict.Broker
 	// Privacy serves data subject requests and enforces retention.
 	Privacy *privacy.Service
 	// Storage holds the key ring beside the engine.
@@ -172,6 +174,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		Scorer:      scorer,
 		Trainer:     predict.NewTrainer(engine, trainerOpt),
 		Predictions: predict.NewService(engine),
+		Features:    predict.NewFeatureService(engine, cfg.Now, scorer.OutcomesChanged),
 		Changes:     changes,
 		Privacy:     newPrivacy(storage, consents, privacy.NewMetrics(reg), cfg),
 		Storage:     storage,
@@ -204,6 +207,7 @@ func (a *App) handler(demoHandler http.Handler) http.Handler {
 		Consents:       a.Consents,
 		Outcomes:       a.Outcomes,
 		Predictions:    a.Predictions,
+		Features:       a.Features,
 		Privacy:        a.Privacy,
 		DB:             a.Engine,
 		Registry:       a.registry,

@@ -89,14 +89,16 @@ func summaryOf(s predict.Summary) summaryView {
 }
 
 type modelView struct {
-	OutcomeID string      `json:"outcomeId"`
-	Version   int64       `json:"version"`
-	UpdatedAt apiTime     `json:"updatedAt"`
-	Examples  int64       `json:"examples"`
-	Sessions  int64       `json:"sessions"`
-	Positives int64       `json:"positives"`
-	Window    summaryView `json:"window"`
-	Total     summaryView `json:"total"`
+	OutcomeID string  `json:"outcomeId"`
+	Version   int64   `json:"version"`
+	UpdatedAt apiTime `json:"updatedAt"`
+	Examples  int64   `json:"examples"`
+	Sessions  int64   `json:"sessions"`
+	Positives int64   `json:"positives"`
+	// FeatureVersion is the feature settings version it was trained with.
+	FeatureVersion int64       `json:"featureVersion"`
+	Window         summaryView `json:"window"`
+	Total          summaryView `json:"total"`
 }
 
 func (s *Server) outcomeModel(w http.ResponseWriter, r *http.Request) {
@@ -106,6 +108,6 @@ func (s *Server) outcomeModel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, modelView{OutcomeID: m.OutcomeID, Version: m.Version, UpdatedAt: apiTime(m.UpdatedAt),
-		Examples: m.Examples, Sessions: m.Sessions, Positives: m.Positives,
+		Examples: m.Examples, Sessions: m.Sessions, Positives: m.Positives, FeatureVersion: m.FeatureVersion,
 		Window: summaryOf(m.Window), Total: summaryOf(m.Total)})
 }

@@ -78,6 +78,8 @@ func (s *Server) apiRoutes() *http.ServeMux {
 	api.HandleFunc("DELETE /api/v1/outcomes/{id}", s.deleteOutcome)
 	api.HandleFunc("GET /api/v1/outcomes/{id}/model", s.outcomeModel)
 	api.HandleFunc("GET /api/v1/achievements", s.listAchievements)
+	api.HandleFunc("GET /api/v1/features", s.getFeatures)
+	api.HandleFunc("PUT /api/v1/features", s.putFeatures)
 
 	api.HandleFunc("GET /api/v1/organization", s.getOrganization)
 	api.HandleFunc("PATCH /api/v1/organization", s.patchOrganization)

@@ -31,6 +31,7 @@ type Config struct {
 	Consents       *consent.Service
 	Outcomes       *outcome.Service
 	Predictions    *predict.Service
+	Features       *predict.FeatureService
 	Privacy        *privacy.Service
 	DB             Pinger
 	Registry       *prometheus.Registry

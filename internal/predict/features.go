@@ -73,6 +73,73 @@ type FeatureConfig struct {
 	Crosses bool // pairwise crosses of the key categorical features
 	// CrossPageTypes makes each page type's views bucket join the crosses.
 	CrossPageTypes bool
+	// PageGroups give matching paths their page type (FeatureSettings).
+	PageGroups []pageGroup
+	// Omit leaves families of features out.
+	Omit FeatureOmissions
+	// Version is that of the FeatureSettings the configuration comes from.
+	Version int64
+}
+
+// FeatureOmissions leave families of features out (the zero value keeps
+// them all, as DefaultFeatureConfig does).
+type FeatureOmissions struct {
+	History, Referrer, UTM, Device, TimeOfDay bool
+}
+
+// pageGroup is a compiled PageGroup.
+type pageGroup struct {
+	segments []string // lower case; "*" one segment, "**" any number
+	h        uint64   // hashString(group), the page type of matching paths
+}
+
+func compilePageGroup(g PageGroup) pageGroup {
+	var segs []string
+	if t := strings.Trim(g.Pattern, "/"); t != "" {
+		segs = strings.Split(strings.ToLower(t), "/")
+	}
+	return pageGroup{segments: segs, h: hashString(g.Group)}
+}
+
+// matches reports whether path (no query or fragment) matches the group's
+// pattern, segment by segment, ignoring case.
+func (g *pageGroup) matches(path string) bool {
+	return matchSegments(g.segments, strings.Trim(path, "/"))
+}
+
+func matchSegments(pat []string, path string) bool {
+	for i, seg := range pat {
+		if seg == "**" {
+			rest := pat[i+1:]
+			for {
+				if matchSegments(rest, path) {
+					return true
+				}
+				j := strings.IndexByte(path, '/')
+				if path == "" {
+					return false
+				}
+				if j < 0 {
+					path = ""
+				} else {
+					path = path[j+1:]
+				}
+			}
+		}
+		if path == "" {
+			return false
+		}
+		head := path
+		if j := strings.IndexByte(path, '/'); j >= 0 {
+			head, path = path[:j], path[j+1:]
+		} else {
+			path = ""
+		}
+		if seg != "*" && !strings.EqualFold(seg, head) {
+			return false
+		}
+	}
+	return path == ""
 }
 
 // DefaultFeatureConfig is the configuration for a site with no selected
@@ -200,6 +267,17 @@ func (s *SessionFeatures) addPage(e FeatureEvent) {
 	h, ph := pathHashes(e.Path)
 	if pt, _ := e.Attributes["page_type"].(string); pt != "" {
 		h = hashString(pt)
+	} else if len(s.cfg.PageGroups) > 0 {
+		p := e.Path
+		if i := strings.IndexAny(p, "?#"); i >= 0 {
+			p = p[:i]
+		}
+		for i := range s.cfg.PageGroups {
+			if s.cfg.PageGroups[i].matches(p) {
+				h = s.cfg.PageGroups[i].h
+				break
+			}
+		}
 	}
 	i := -1
 	for j := range s.pages {
@@ -523,43 +601,52 @@ func (s *SessionFeatures) Features(at time.Time, dst []Feature) []Feature {
 		f.add(newHash("custom").u64(c.h), math.Log1p(float64(c.count)))
 	}
 
-	f.add(newHash("device").str(s.ctx.Device), 1)
-	f.add(newHash("browser").str(s.ctx.Browser), 1)
-	f.add(newHash("os").str(s.ctx.OS), 1)
-	f.add(newHash("ref").str(s.ctx.ReferrerClass), 1)
-	if s.ctx.UTM.Source != "" || s.ctx.UTM.Medium != "" {
+	omit := &s.cfg.Omit
+	if !omit.Device {
+		f.add(newHash("device").str(s.ctx.Device), 1)
+		f.add(newHash("browser").str(s.ctx.Browser), 1)
+		f.add(newHash("os").str(s.ctx.OS), 1)
+	}
+	if !omit.Referrer {
+		f.add(newHash("ref").str(s.ctx.ReferrerClass), 1)
+	}
+	if !omit.UTM && (s.ctx.UTM.Source != "" || s.ctx.UTM.Medium != "") {
 		f.add(newHash("utm.s").str(s.ctx.UTM.Source), 1)
 		f.add(newHash("utm.m").str(s.ctx.UTM.Medium), 1)
 		f.add(newHash("utm.c").str(s.ctx.UTM.Campaign), 1)
 	}
 
-	loc := s.hist.Location
-	if loc == nil {
-		loc = time.UTC
+	if !omit.TimeOfDay {
+		loc := s.hist.Location
+		if loc == nil {
+			loc = time.UTC
+		}
+		lt := s.started.In(loc)
+		f.add(newHash("hour").int(lt.Hour()), 1)
+		wd := lt.Weekday()
+		f.add(newHash("weekday").int(int(wd)), 1)
+		mh := newHash("month").int(int(lt.Month()))
+		f.add(mh, 1)
+		slot(mh)
+		wk := 0
+		if wd == time.Saturday || wd == time.Sunday {
+			wk = 1
+		}
+		wh := newHash("weekend").int(wk)
+		f.add(wh, 1)
 	}
-	lt := s.started.In(loc)
-	f.add(newHash("hour").int(lt.Hour()), 1)
-	wd := lt.Weekday()
-	f.add(newHash("weekday").int(int(wd)), 1)
-	mh := newHash("month").int(int(lt.Month()))
-	f.add(mh, 1)
-	slot(mh)
-	wk := 0
-	if wd == time.Saturday || wd == time.Sunday {
-		wk = 1
-	}
-	wh := newHash("weekend").int(wk)
-	f.add(wh, 1)
 
-	kh := newHash("kind").str(string(s.hist.Kind))
-	f.add(kh, 1)
-	slot(kh)
-	f.add(newHash("past").int(countBucket(s.hist.PastSessions)), 1)
-	if !s.hist.LastVisit.IsZero() {
-		f.add(newHash("lastvisit").int(secondsBucket(s.started.Sub(s.hist.LastVisit))), 1)
-	}
-	for _, a := range s.hist.Achievements {
-		f.add(newHash("achieved").str(a), 1)
+	if !omit.History {
+		kh := newHash("kind").str(string(s.hist.Kind))
+		f.add(kh, 1)
+		slot(kh)
+		f.add(newHash("past").int(countBucket(s.hist.PastSessions)), 1)
+		if !s.hist.LastVisit.IsZero() {
+			f.add(newHash("lastvisit").int(secondsBucket(s.started.Sub(s.hist.LastVisit))), 1)
+		}
+		for _, a := range s.hist.Achievements {
+			f.add(newHash("achieved").str(a), 1)
+		}
 	}
 
 	for i := range s.cfg.Attrs {

@@ -14,10 +14,9 @@ import (
 
 // ScorerOptions configure live scoring; zero fields take the defaults.
 type ScorerOptions struct {
-	Features FeatureConfig // default DefaultFeatureConfig()
-	// Refresh is how long an organization's outcomes and model versions are
-	// used before being read again: the delay for a new checkpoint trained
-	// on another node to reach this one (default 2 s).
+	// Refresh is how long an organization's outcomes, feature settings and
+	// model versions are used before being read again: the delay for a new
+	// checkpoint trained on another node to reach this one (default 2 s).
 	Refresh time.Duration
 	// MaxSessions caps the live sessions whose state stays in memory
 	// (default 50,000); an evicted session is rebuilt from the store.
@@ -46,9 +45,6 @@ type Scorer struct {
 
 // NewScorer returns a scorer reading outcomes, models and journeys from store.
 func NewScorer(store Store, opt ScorerOptions) *Scorer {
-	if opt.Features.NGram == 0 && opt.Features.Attrs == nil {
-		opt.Features = DefaultFeatureConfig()
-	}
 	if opt.Refresh <= 0 {
 		opt.Refresh = 2 * time.Second
 	}
@@ -68,6 +64,7 @@ type liveSession struct {
 	key      sessionKey
 	visitor  string
 	loaded   bool
+	features int64 // the feature settings version state was built with
 	state    *SessionFeatures
 	seen     map[string]struct{} // ids of events applied, so retried batches count once
 	events   int
@@ -97,8 +94,10 @@ func (s *Scorer) Score(ctx context.Context, w *collect.Write) (func(bool), error
 		}
 		ls.mu.Unlock()
 	}
-	if !ls.loaded {
-		if err := s.load(ctx, ls, w); err != nil {
+	if !ls.loaded || ls.features != snap.features.Version {
+		// New, or built with feature settings since replaced: (re)built
+		// from the store with the settings in force.
+		if err := s.load(ctx, ls, w, snap.features); err != nil {
 			release(false)
 			return nil, err
 		}
@@ -118,7 +117,7 @@ func (s *Scorer) Score(ctx context.Context, w *collect.Write) (func(bool), error
 // predictions and achievements, and its visitor's history. Reads that do
 // not depend on each other run concurrently: scoring sits in the request's
 // latency, and most sessions it loads are new (two reads).
-func (s *Scorer) load(ctx context.Context, ls *liveSession, w *collect.Write) error {
+func (s *Scorer) load(ctx context.Context, ls *liveSession, w *collect.Write, cfg *FeatureConfig) error {
 	var (
 		stored         presage.Session
 		vh             VisitorHistory
@@ -161,7 +160,8 @@ func (s *Scorer) load(ctx context.Context, ls *liveSession, w *collect.Write) er
 	if vhErr != nil {
 		return fmt.Errorf("load visitor history: %w", vhErr)
 	}
-	ls.state = NewSessionFeatures(&s.opt.Features, HistoryOf(vh, tz))
+	ls.state = NewSessionFeatures(cfg, HistoryOf(vh, tz))
+	ls.features, ls.events = cfg.Version, 0
 	ls.seen = make(map[string]struct{}, len(events)+len(w.Events))
 	ls.preds = make(map[string]*presage.Prediction, len(preds))
 	ls.achieved = make(map[string]bool, len(achs))
@@ -194,7 +194,7 @@ func (s *Scorer) apply(ls *liveSession, w *collect.Write, snap *orgModels) []Cha
 		if len(ls.seen) < maxSeen {
 			ls.seen[e.ID] = struct{}{}
 		}
-		ev := fromStored(*e, s.opt.Features.readsAttributes(e) || snap.readsAttributes(e))
+		ev := fromStored(*e, snap.features.readsAttributes(e) || snap.readsAttributes(e))
 		ls.state.Add(ev)
 		ls.events++
 		ls.buf = ls.state.Features(ls.state.last, ls.buf[:0])

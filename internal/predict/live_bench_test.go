@@ -21,7 +21,8 @@ import (
 // by BenchmarkIngestPrediction instead.
 func BenchmarkLiveScore10Outcomes(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	snap := &orgModels{}
+	cfg := DefaultFeatureConfig()
+	snap := &orgModels{features: &cfg}
 	for k := 0; k < 10; k++ {
 		m, _ := NewFTRL(DefaultFTRLParams())
 		for i := range m.zn {
@@ -49,7 +50,7 @@ func BenchmarkLiveScore10Outcomes(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if i%50 == 0 { // a new session every 50 events
-			ls = &liveSession{loaded: true, state: NewSessionFeatures(&s.opt.Features, History{Kind: VisitorNew}),
+			ls = &liveSession{loaded: true, state: NewSessionFeatures(snap.features, History{Kind: VisitorNew}),
 				seen: map[string]struct{}{}, preds: map[string]*presage.Prediction{}, achieved: map[string]bool{}}
 		}
 		at = at.Add(7 * time.Second)

@@ -16,6 +16,11 @@ import (
 type orgModels struct {
 	loaded   time.Time
 	outcomes []*liveModel
+	// features is the configuration of the organization's feature settings
+	// in force: sessions are scored with it, and only models trained with
+	// it (the same Version) score; the others score as untrained until
+	// the trainer's first checkpoint with the new settings.
+	features *FeatureConfig
 }
 
 // readsAttributes reports whether any outcome's condition reads e's attributes.
@@ -35,7 +40,8 @@ type liveModel struct {
 	updated   time.Time // of the outcome's definition
 	matcher   *outcome.Matcher
 	model     *FTRL
-	version   int64
+	version   int64     // of the model that scores (0: untrained)
+	stored    int64     // of the stored checkpoint, which may not score (other features)
 	reference []float32 // sorted recent session scores, for percentiles
 }
 
@@ -124,7 +130,17 @@ func (c *modelCache) load(ctx context.Context, orgID string, prev *orgModels) (*
 	if err != nil {
 		return nil, fmt.Errorf("list outcomes: %w", err)
 	}
+	settings, err := c.store.FeatureSettings(ctx, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("feature settings: %w", err)
+	}
 	snap := &orgModels{loaded: loaded, outcomes: make([]*liveModel, 0, len(outs))}
+	if prev != nil && prev.features.Version == settings.Version {
+		snap.features = prev.features
+	} else {
+		cfg := settings.Config()
+		snap.features = &cfg
+	}
 	if len(outs) == 0 {
 		return snap, nil
 	}
@@ -140,7 +156,8 @@ func (c *modelCache) load(ctx context.Context, orgID string, prev *orgModels) (*
 	}
 	for _, o := range outs {
 		v := versions[o.ID]
-		if m := old[o.ID]; m != nil && m.version == v && m.updated.Equal(o.UpdatedAt) {
+		sameFeatures := prev != nil && prev.features == snap.features
+		if m := old[o.ID]; m != nil && m.stored == v && sameFeatures && m.updated.Equal(o.UpdatedAt) {
 			snap.outcomes = append(snap.outcomes, m)
 			continue
 		}
@@ -148,19 +165,21 @@ func (c *modelCache) load(ctx context.Context, orgID string, prev *orgModels) (*
 		if err != nil {
 			return nil, err
 		}
-		m := &liveModel{id: o.ID, updated: o.UpdatedAt, matcher: matcher, model: untrained}
-		if old := old[o.ID]; old != nil && old.version == v { // only the definition changed
+		m := &liveModel{id: o.ID, updated: o.UpdatedAt, matcher: matcher, model: untrained, stored: v}
+		if old := old[o.ID]; old != nil && old.stored == v && sameFeatures { // only the definition changed
 			m.model, m.version, m.reference = old.model, old.version, old.reference
 		} else if v > 0 {
 			ck, err := c.store.LoadCheckpoint(ctx, orgID, o.ID)
 			if err != nil {
 				return nil, fmt.Errorf("load model %s: %w", o.ID, err)
 			}
-			l, err := LearnerFromCheckpoint(ck)
-			if err != nil {
-				return nil, err
+			if ck.FeatureVersion == snap.features.Version {
+				l, err := LearnerFromCheckpoint(ck)
+				if err != nil {
+					return nil, err
+				}
+				m.model, m.version, m.reference = l.Model, ck.Version, l.Reference.Sorted()
 			}
-			m.model, m.version, m.reference = l.Model, ck.Version, l.Reference.Sorted()
 		}
 		snap.outcomes = append(snap.outcomes, m)
 	}

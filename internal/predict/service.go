@@ -42,6 +42,9 @@ type ModelReport struct {
 	Examples  int64 // scored moments learned
 	Sessions  int64 // labelled sessions learned
 	Positives int64 // of which achieved the outcome
+	// FeatureVersion is the feature settings version the model was trained
+	// with (0: the defaults).
+	FeatureVersion int64
 	// Window covers the latest MonitorWindow labelled sessions, Total every
 	// one since the model was created; each session is scored by the model
 	// as it was before learning from it (progressive validation).
@@ -81,7 +84,7 @@ func (s *Service) Model(ctx context.Context, outcomeID string) (ModelReport, err
 		return ModelReport{}, fmt.Errorf("load model monitor: %w", err)
 	}
 	r.Version, r.UpdatedAt = ck.Version, ck.UpdatedAt
-	r.Examples, r.Sessions, r.Positives = ck.Examples, ck.Sessions, ck.Positives
+	r.Examples, r.Sessions, r.Positives, r.FeatureVersion = ck.Examples, ck.Sessions, ck.Positives, ck.FeatureVersion
 	r.Window, r.Total = m.Window(), m.Total()
 	return r, nil
 }

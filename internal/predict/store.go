@@ -25,11 +25,14 @@ type Checkpoint struct {
 	Reference []byte // Reference.MarshalBinary
 	// Cursor is the trainer's position among ended sessions, ordered by
 	// (LastEventAt, ID): Cursor.T and Cursor.ID of the last one learned.
-	Cursor    presage.Cursor
-	Examples  int64 // training examples learned
-	Sessions  int64 // labelled sessions learned
-	Positives int64 // of which achieved the outcome
-	UpdatedAt time.Time
+	Cursor presage.Cursor
+	// FeatureVersion is the version of the organization's feature
+	// settings the model was trained with (0: the defaults).
+	FeatureVersion int64
+	Examples       int64 // training examples learned
+	Sessions       int64 // labelled sessions learned
+	Positives      int64 // of which achieved the outcome
+	UpdatedAt      time.Time
 }
 
 // Store is what live scoring and training read and write. Every method is
@@ -50,6 +53,10 @@ type Store interface {
 	SessionPredictions(ctx context.Context, orgID, sessionID string) ([]presage.Prediction, error)
 	// SessionAchievements returns the session's achievements.
 	SessionAchievements(ctx context.Context, orgID, sessionID string) ([]presage.Achievement, error)
+
+	// FeatureSettings returns orgID's latest feature settings;
+	// DefaultFeatureSettings (version 0) when none were saved.
+	FeatureSettings(ctx context.Context, orgID string) (FeatureSettings, error)
 
 	// ModelVersions maps each outcome of orgID that has a checkpoint to its
 	// version.

@@ -17,9 +17,8 @@ import (
 type TrainerOptions struct {
 	// Holder names this node in trainer leases (default host name, process
 	// id and a random suffix).
-	Holder   string
-	Params   FTRLParams    // of a new model (default DefaultFTRLParams())
-	Features FeatureConfig // default DefaultFeatureConfig()
+	Holder string
+	Params FTRLParams // of a new model (default DefaultFTRLParams())
 	// Settle is how long after a session's end (presage.Session.EndsAt,
 	// which the collector sets) the trainer waits before learning it
 	// (default 10 s): longer than a commit takes and than the nodes'
@@ -34,8 +33,9 @@ type TrainerOptions struct {
 	CheckpointEvery time.Duration
 	// LeaseTTL is how long an organization's trainer lease lasts without
 	// renewal (default 15 s): how soon another node takes over after a crash.
-	// A pass renews it every third of it while it works, and ends after half
-	// of it, so a long backlog is learned in passes that each checkpoint.
+	// A pass renews it every third of it while it works, and checkpoints
+	// as it goes (every CheckpointEvery), so a long backlog on a slow
+	// database is learned and saved however long a pass takes.
 	LeaseTTL time.Duration
 	// Batch caps the sessions learned per outcome and pass (default 500).
 	Batch   int
@@ -76,9 +76,12 @@ type Trainer struct {
 
 type orgTrainer struct {
 	outcomes map[string]*outcomeTrainer
-	// leased is when this node last took or renewed the lease, and
-	// passStart when the current pass began (both by the trainer's clock).
-	leased, passStart time.Time
+	// features is the configuration of the organization's feature settings
+	// in force, which every outcome learns with.
+	features FeatureConfig
+	// leased is when this node last took or renewed the lease (by the
+	// trainer's clock).
+	leased time.Time
 }
 
 type outcomeTrainer struct {
@@ -86,8 +89,10 @@ type outcomeTrainer struct {
 	learner *Learner
 	version int64          // of the checkpoint learner continues
 	cursor  presage.Cursor // (EndsAt, ID) of the last ended session learned
-	dirty   bool
-	savedAt time.Time
+	// features is the feature settings version the learner learns with.
+	features int64
+	dirty    bool
+	savedAt  time.Time
 }
 
 // NewTrainer returns a trainer over store.
@@ -98,9 +103,6 @@ func NewTrainer(store Store, opt TrainerOptions) *Trainer {
 	}
 	if opt.Params == (FTRLParams{}) {
 		opt.Params = DefaultFTRLParams()
-	}
-	if opt.Features.NGram == 0 && opt.Features.Attrs == nil {
-		opt.Features = DefaultFeatureConfig()
 	}
 	if opt.Settle <= 0 {
 		opt.Settle = 10 * time.Second
@@ -258,7 +260,7 @@ func (t *Trainer) trainOrg(ctx context.Context, orgID string, leasedAt time.Time
 	if err != nil {
 		return false, err
 	}
-	ot.leased, ot.passStart = leasedAt, leasedAt
+	ot.leased = leasedAt
 	// Outcomes at the same cursor (all of them, once caught up) share one
 	// read of the ended sessions and one replay of each.
 	groups := map[presage.Cursor][]*outcomeTrainer{}
@@ -304,12 +306,6 @@ func (t *Trainer) keepLease(ctx context.Context, orgID string, ot *orgTrainer) e
 	return nil
 }
 
-// passOver reports whether the pass has worked for half the lease: it then
-// stops learning, checkpoints when due, and the next pass goes on.
-func (t *Trainer) passOver(ot *orgTrainer) bool {
-	return t.opt.Now().Sub(ot.passStart) >= t.opt.LeaseTTL/2
-}
-
 // sync brings the organization's outcome trainers in line with the store:
 // new outcomes start (from their checkpoint, or untrained), deleted ones go,
 // and any model another node checkpointed since is reloaded.
@@ -322,10 +318,17 @@ func (t *Trainer) sync(ctx context.Context, orgID string) (*orgTrainer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model versions: %w", err)
 	}
+	settings, err := t.store.FeatureSettings(ctx, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("feature settings: %w", err)
+	}
 	ot := t.orgs[orgID]
 	if ot == nil {
 		ot = &orgTrainer{outcomes: map[string]*outcomeTrainer{}}
 		t.orgs[orgID] = ot
+	}
+	if ot.features.Version != settings.Version || ot.features.NGram == 0 {
+		ot.features = settings.Config()
 	}
 	live := make(map[string]bool, len(outs))
 	for _, o := range outs {
@@ -335,22 +338,32 @@ func (t *Trainer) sync(ctx context.Context, orgID string) (*orgTrainer, error) {
 			return nil, err
 		}
 		tr := ot.outcomes[o.ID]
-		if tr != nil && tr.version == versions[o.ID] {
+		if tr != nil && tr.version == versions[o.ID] && tr.features == settings.Version {
 			tr.matcher = matcher
 			continue
 		}
-		tr = &outcomeTrainer{matcher: matcher, savedAt: t.opt.Now()}
+		tr = &outcomeTrainer{matcher: matcher, savedAt: t.opt.Now(), features: settings.Version}
+		var ck Checkpoint
 		if v := versions[o.ID]; v > 0 {
-			ck, err := t.store.LoadCheckpoint(ctx, orgID, o.ID)
-			if err != nil {
+			if ck, err = t.store.LoadCheckpoint(ctx, orgID, o.ID); err != nil {
 				return nil, fmt.Errorf("load model %s: %w", o.ID, err)
 			}
+			tr.version = ck.Version
+		}
+		switch {
+		case ck.Version > 0 && ck.FeatureVersion == settings.Version:
 			if tr.learner, err = LearnerFromCheckpoint(ck); err != nil {
 				return nil, err
 			}
-			tr.version, tr.cursor = ck.Version, ck.Cursor
-		} else if tr.learner, err = NewLearner(t.opt.Params); err != nil {
-			return nil, err
+			tr.cursor = ck.Cursor
+		default:
+			// No model yet, or one trained with other features: a new model
+			// learns the stored history from the start. Its first checkpoint
+			// follows the stored version, which fencing requires.
+			if tr.learner, err = NewLearner(t.opt.Params); err != nil {
+				return nil, err
+			}
+			tr.dirty = ck.Version > 0 // replace the stale model even before it learns
 		}
 		ot.outcomes[o.ID] = tr
 	}
@@ -365,20 +378,21 @@ func (t *Trainer) sync(ctx context.Context, orgID string) (*orgTrainer, error) {
 // learnEnded learns, for every outcome trainer in trs (all at cursor), the
 // sessions that ended since cursor. Replays are shared within a pass.
 func (t *Trainer) learnEnded(ctx context.Context, orgID string, ot *orgTrainer, cursor presage.Cursor, trs []*outcomeTrainer, replays map[string]*replay) (bool, error) {
-	if t.passOver(ot) {
-		return false, nil
-	}
 	cutoff := t.opt.Now().Add(-t.opt.Settle)
 	sessions, err := t.store.EndedSessions(ctx, orgID, cursor, cutoff, t.opt.Batch)
 	if err != nil {
 		return false, fmt.Errorf("ended sessions: %w", err)
 	}
 	for i := range sessions {
-		if i > 0 && t.passOver(ot) {
-			return true, nil
-		}
+		// A batch may take longer than the lease on a slow database or a
+		// large backlog: hold the lease, and save what is due as it goes.
 		if err := t.keepLease(ctx, orgID, ot); err != nil {
 			return true, err
+		}
+		if i > 0 {
+			if err := t.save(ctx, orgID, ot, false); err != nil {
+				return true, err
+			}
 		}
 		s := &sessions[i]
 		r, err := t.replay(ctx, orgID, s, replays)
@@ -390,7 +404,7 @@ func (t *Trainer) learnEnded(ctx context.Context, orgID string, ot *orgTrainer, 
 			if k, _ := FirstAchievement(tr.matcher, r.events); k >= 0 {
 				upto, y = k, true
 			}
-			moments := r.moments(&t.opt.Features, upto)
+			moments := r.moments(&ot.features, upto)
 			tr.learner.Learn(moments, y)
 			t.opt.Metrics.learned(len(moments))
 			tr.cursor = presage.Cursor{T: s.EndsAt, ID: s.ID}
@@ -411,6 +425,7 @@ func (t *Trainer) save(ctx context.Context, orgID string, ot *orgTrainer, force 
 		if err != nil {
 			return err
 		}
+		ck.FeatureVersion = tr.features
 		if err := t.store.SaveCheckpoint(ctx, ck, leaseName(orgID), t.opt.Holder); err != nil {
 			if presage.ErrorCode(err) == presage.CodeConflict {
 				t.opt.Metrics.checkpoint("fenced")

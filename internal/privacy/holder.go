@@ -48,6 +48,7 @@ var NoPersonalData = map[string]string{
 	"consent_signing_keys": "the controller's receipt-signing keys, wrapped by the master key",
 	"outcomes":             "the controller's outcome definitions",
 	"models":               "models learned over many sessions; they hold weights, not rows of a subject",
+	"feature_settings":     "the controller's choice of prediction features: attribute names and URL patterns",
 	"leases":               "which node runs which background job",
 	"privacy_settings":     "the controller's retention settings",
 	"audit_log":            "the controller's accountability log: request ids and counts, never a personal value",

@@ -26,6 +26,7 @@ type Engine interface {
 	consent.Store
 	outcome.Store
 	predict.Store
+	predict.FeatureStore
 	predict.SubjectStore
 	VisitorKeys
 	// Migrate brings the schema up to date; it is safe to run on every start,

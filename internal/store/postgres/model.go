@@ -15,7 +15,7 @@ import (
 )
 
 const modelColumns = `org_id, outcome_id, version, model, monitor, reference, cursor_at, cursor_id, examples, sessions,
-	positives, updated_at`
+	positives, updated_at, feature_version`
 
 // ModelVersions maps each outcome of orgID with a checkpoint to its version.
 func (db *DB) ModelVersions(ctx context.Context, orgID string) (map[string]int64, error) {
@@ -41,7 +41,7 @@ func (db *DB) LoadCheckpoint(ctx context.Context, orgID, outcomeID string) (pred
 	var c predict.Checkpoint
 	err := db.pool.queryRow(ctx, `SELECT `+modelColumns+` FROM models WHERE org_id = $1 AND outcome_id = $2`,
 		orgID, outcomeID).Scan(&c.OrgID, &c.OutcomeID, &c.Version, &c.Model, &c.Monitor, &c.Reference,
-		&c.Cursor.T, &c.Cursor.ID, &c.Examples, &c.Sessions, &c.Positives, &c.UpdatedAt)
+		&c.Cursor.T, &c.Cursor.ID, &c.Examples, &c.Sessions, &c.Positives, &c.UpdatedAt, &c.FeatureVersion)
 	if err != nil {
 		return predict.Checkpoint{}, fmt.Errorf("load checkpoint: %w", notFound(err))
 	}
@@ -78,18 +78,18 @@ func (db *DB) SaveCheckpoint(ctx context.Context, c predict.Checkpoint, lease, h
 func writeModel(ctx context.Context, tx pgx.Tx, c predict.Checkpoint) error {
 	model, monitor, ref := rowjson.NonNil(c.Model), rowjson.NonNil(c.Monitor), rowjson.NonNil(c.Reference)
 	tag, err := tx.Exec(ctx, `UPDATE models SET version = $1, model = $2, monitor = $3, reference = $4, cursor_at = $5,
-		cursor_id = $6, examples = $7, sessions = $8, positives = $9, updated_at = $10
+		cursor_id = $6, examples = $7, sessions = $8, positives = $9, updated_at = $10, feature_version = $14
 		WHERE org_id = $11 AND outcome_id = $12 AND version = $13`,
 		c.Version, model, monitor, ref, presage.StoredTime(c.Cursor.T), c.Cursor.ID, c.Examples, c.Sessions, c.Positives, presage.StoredTime(c.UpdatedAt),
-		c.OrgID, c.OutcomeID, c.Version-1)
+		c.OrgID, c.OutcomeID, c.Version-1, c.FeatureVersion)
 	if err != nil {
 		return fmt.Errorf("update model: %w", err)
 	}
 	if tag.RowsAffected() == 0 && c.Version == 1 {
-		tag, err = tx.Exec(ctx, `INSERT INTO models (`+modelColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		tag, err = tx.Exec(ctx, `INSERT INTO models (`+modelColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 			ON CONFLICT (org_id, outcome_id) DO NOTHING`,
 			c.OrgID, c.OutcomeID, c.Version, model, monitor, ref, presage.StoredTime(c.Cursor.T), c.Cursor.ID, c.Examples, c.Sessions,
-			c.Positives, presage.StoredTime(c.UpdatedAt))
+			c.Positives, presage.StoredTime(c.UpdatedAt), c.FeatureVersion)
 		if err != nil {
 			return fmt.Errorf("insert model: %w", err)
 		}

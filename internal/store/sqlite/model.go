@@ -12,7 +12,7 @@ import (
 )
 
 const modelColumns = `org_id, outcome_id, version, model, monitor, reference, cursor_at, cursor_id, examples, sessions,
-	positives, updated_at`
+	positives, updated_at, feature_version`
 
 // ModelVersions maps each outcome of orgID with a checkpoint to its version.
 func (db *DB) ModelVersions(ctx context.Context, orgID string) (map[string]int64, error) {
@@ -42,7 +42,7 @@ func (db *DB) LoadCheckpoint(ctx context.Context, orgID, outcomeID string) (pred
 	var cursorAt, updated int64
 	err := db.read.QueryRowContext(ctx, `SELECT `+modelColumns+` FROM models WHERE org_id = ? AND outcome_id = ?`,
 		orgID, outcomeID).Scan(&c.OrgID, &c.OutcomeID, &c.Version, &c.Model, &c.Monitor, &c.Reference,
-		&cursorAt, &c.Cursor.ID, &c.Examples, &c.Sessions, &c.Positives, &updated)
+		&cursorAt, &c.Cursor.ID, &c.Examples, &c.Sessions, &c.Positives, &updated, &c.FeatureVersion)
 	if err != nil {
 		return predict.Checkpoint{}, fmt.Errorf("load checkpoint: %w", notFound(err))
 	}
@@ -76,19 +76,19 @@ func (db *DB) SaveCheckpoint(ctx context.Context, c predict.Checkpoint, lease, h
 func writeModel(ctx context.Context, tx *sql.Tx, c predict.Checkpoint) error {
 	model, monitor, ref := rowjson.NonNil(c.Model), rowjson.NonNil(c.Monitor), rowjson.NonNil(c.Reference)
 	res, err := tx.ExecContext(ctx, `UPDATE models SET version = ?, model = ?, monitor = ?, reference = ?, cursor_at = ?,
-		cursor_id = ?, examples = ?, sessions = ?, positives = ?, updated_at = ?
+		cursor_id = ?, examples = ?, sessions = ?, positives = ?, updated_at = ?, feature_version = ?
 		WHERE org_id = ? AND outcome_id = ? AND version = ?`,
 		c.Version, model, monitor, ref, unixMilli(c.Cursor.T), c.Cursor.ID, c.Examples, c.Sessions, c.Positives, unixMilli(c.UpdatedAt),
-		c.OrgID, c.OutcomeID, c.Version-1)
+		c.FeatureVersion, c.OrgID, c.OutcomeID, c.Version-1)
 	n, err := rowsAffected(res, err)
 	if err != nil {
 		return fmt.Errorf("update model: %w", err)
 	}
 	if n == 0 && c.Version == 1 {
-		res, err = tx.ExecContext(ctx, `INSERT INTO models (`+modelColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		res, err = tx.ExecContext(ctx, `INSERT INTO models (`+modelColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (org_id, outcome_id) DO NOTHING`,
 			c.OrgID, c.OutcomeID, c.Version, model, monitor, ref, unixMilli(c.Cursor.T), c.Cursor.ID, c.Examples, c.Sessions,
-			c.Positives, unixMilli(c.UpdatedAt))
+			c.Positives, unixMilli(c.UpdatedAt), c.FeatureVersion)
 		if n, err = rowsAffected(res, err); err != nil {
 			return fmt.Errorf("insert model: %w", err)
 		}
