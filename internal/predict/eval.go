@@ -237,7 +237,7 @@ func meanStd(v []float64) (mean, std float64) {
 // values, and a time split.
 func EvalUCI(r io.Reader, opt EvalOptions) (Report, error) {
 	opt.defaults()
-	if err := opt.Params.validate(); err != nil {
+	if err := opt.Params.Validate(); err != nil {
 		return Report{}, err
 	}
 	if err := opt.GBT.validate(); err != nil {

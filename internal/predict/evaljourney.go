@@ -537,7 +537,7 @@ func EvalJourneys(open func() (JourneySource, error), opt JourneyEvalOptions) (J
 	case opt.Epochs > 1 && opt.Holdout == 0:
 		return JourneyReport{}, errors.New("predict: more than one epoch needs a holdout (progressive validation is one pass)")
 	}
-	if err := opt.Params.validate(); err != nil {
+	if err := opt.Params.Validate(); err != nil {
 		return JourneyReport{}, err
 	}
 	nOut := len(opt.Outcomes)
