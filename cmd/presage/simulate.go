@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/presage-dev/presage/internal/predict"
+	"github.com/presage-dev/presage/internal/predict/eval"
+	"github.com/presage-dev/presage/internal/predict/simulate"
 )
 
 // simulateCommand writes simulated journeys as NDJSON (docs/prediction.md,
@@ -32,7 +34,7 @@ func simulateCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	if *sessions <= 0 {
 		return errors.New("--sessions must be positive")
 	}
-	sim, err := predict.NewSimulator(predict.SimConfig{Sessions: *sessions, Seed: *seed, Visitors: *visitors, Days: *days})
+	sim, err := simulate.New(simulate.Config{Sessions: *sessions, Seed: *seed, Visitors: *visitors, Days: *days})
 	if err != nil {
 		return err
 	}
@@ -62,15 +64,15 @@ func simulateCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		if !ok {
 			break
 		}
-		if buf, err = predict.AppendSimSession(buf[:0], s, tw == nil); err != nil {
+		if buf, err = eval.AppendSimSession(buf[:0], s, tw == nil); err != nil {
 			return err
 		}
 		if _, err := w.Write(buf); err != nil {
 			return err
 		}
 		if tw != nil {
-			if buf, err = predict.AppendJourneyTruth(buf[:0], predict.JourneyTruth{SessionID: s.ID,
-				Outcome: predict.PurchaseOutcome().ID, P: s.P}); err != nil {
+			if buf, err = eval.AppendJourneyTruth(buf[:0], eval.JourneyTruth{SessionID: s.ID,
+				Outcome: simulate.PurchaseOutcome().ID, P: s.P}); err != nil {
 				return err
 			}
 			if _, err := tw.Write(buf); err != nil {
@@ -93,7 +95,7 @@ func simulateCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	sum := predict.Summarize(ps, ys)
 	fmt.Fprintf(stderr, "simulated %d sessions, %d events, %d purchases (%.2f%%); Bayes-optimal AUC %.4f (expected %.4f)\n",
-		sum.N, events, sum.Positives, 100*float64(sum.Positives)/float64(max(sum.N, 1)), sum.AUC, predict.ExpectedAUC(ps))
+		sum.N, events, sum.Positives, 100*float64(sum.Positives)/float64(max(sum.N, 1)), sum.AUC, simulate.ExpectedAUC(ps))
 	return nil
 }
 
@@ -122,10 +124,10 @@ func createOutput(name string, stdout io.Writer) (*bufio.Writer, func() error, e
 // FILE or --simulate N), whose usage names all three: a bare --help shows it.
 func evalCommand(args []string, stdout, stderr io.Writer) error {
 	var err error
-	if hasFlag(args, "uci") && !predict.IsJourneyEvalArgs(args) {
-		err = predict.RunEvalCLI(args, stdout, stderr)
+	if hasFlag(args, "uci") && !eval.IsJourneyArgs(args) {
+		err = eval.RunUCICLI(args, stdout, stderr)
 	} else {
-		err = predict.RunJourneyEvalCLI(args, stdout, stderr)
+		err = eval.RunJourneyCLI(args, stdout, stderr)
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return errHelp

@@ -22,7 +22,9 @@ func DefaultFTRLParams() FTRLParams {
 	return FTRLParams{Alpha: 0.02, Beta: 1, L1: 0.5, L2: 5, Bits: 18}
 }
 
-func (p FTRLParams) validate() error {
+// Validate reports whether p makes a model (NewFTRL refuses what it
+// rejects). Offline tools check their flags with it before they read data.
+func (p FTRLParams) Validate() error {
 	switch {
 	case !(p.Alpha > 0) || math.IsInf(p.Alpha, 0):
 		return errors.New("predict: alpha must be positive")
@@ -47,7 +49,7 @@ type FTRL struct {
 
 // NewFTRL returns an untrained model.
 func NewFTRL(p FTRLParams) (*FTRL, error) {
-	if err := p.validate(); err != nil {
+	if err := p.Validate(); err != nil {
 		return nil, err
 	}
 	return &FTRL{p: p, mask: uint32(1)<<p.Bits - 1, zn: make([]float32, 2<<p.Bits)}, nil
@@ -158,7 +160,7 @@ func (m *FTRL) UnmarshalBinary(b []byte) error {
 		r = r[8:]
 	}
 	p := FTRLParams{Alpha: f[0], Beta: f[1], L1: f[2], L2: f[3], Bits: uint(r[0])}
-	if err := p.validate(); err != nil {
+	if err := p.Validate(); err != nil {
 		return fmt.Errorf("predict: checkpoint: %w", err)
 	}
 	count := int64(binary.LittleEndian.Uint64(r[1:]))

@@ -1,51 +1,14 @@
 package predict
 
 import (
-	"bytes"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/presage-dev/presage/internal/presage"
 )
-
-// uciPath finds the data file: walking up from the package directory to a
-// directory holding shared/data, else $PRESAGE_UCI_DATA.
-func uciPath(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err == nil {
-		for {
-			p := filepath.Join(dir, "shared", "data", "online_shoppers_intention.csv")
-			if _, err := os.Stat(p); err == nil {
-				return p
-			}
-			parent := filepath.Dir(dir)
-			if parent == dir {
-				break
-			}
-			dir = parent
-		}
-	}
-	if p := os.Getenv("PRESAGE_UCI_DATA"); p != "" {
-		return p
-	}
-	t.Skip("UCI data not found: no shared/data/online_shoppers_intention.csv above the package and PRESAGE_UCI_DATA unset")
-	return ""
-}
-
-func readUCIFile(t testing.TB) []byte {
-	b, err := os.ReadFile(uciPath(t))
-	if err != nil {
-		t.Fatalf("read UCI data: %v", err)
-	}
-	return b
-}
 
 func TestFTRLLearnsSeparable(t *testing.T) {
 	m, err := NewFTRL(FTRLParams{Alpha: 0.1, Beta: 1, L1: 0.1, L2: 0.1, Bits: 16})
@@ -147,13 +110,6 @@ func TestMetricsHandComputed(t *testing.T) {
 	if c := s.Calibration[5]; c.Count != 2 || c.Positives != 1 || !near(c.MeanPred, 0.5) {
 		t.Errorf("calibration bin 5 = %+v", c)
 	}
-	thr, f1 := BestF1Threshold(scores, labels)
-	if thr != 0.5 || !near(f1, 0.8) {
-		t.Errorf("best F1 threshold %v F1 %v, want 0.5 and 0.8", thr, f1)
-	}
-	if f, a := F1Accuracy(scores, labels, 0.8); !near(f, 2.0/3) || !near(a, 0.75) {
-		t.Errorf("F1/accuracy at 0.8 = %v/%v, want 2/3 and 0.75", f, a)
-	}
 }
 
 func TestMonitorMatchesExact(t *testing.T) {
@@ -176,28 +132,6 @@ func TestMonitorMatchesExact(t *testing.T) {
 	}
 }
 
-func TestPlattImprovesMiscalibrated(t *testing.T) {
-	rng := rand.New(rand.NewPCG(7, 8))
-	var scores []float64
-	var labels []bool
-	for range 5000 {
-		l := rng.NormFloat64() * 2
-		labels = append(labels, rng.Float64() < sigmoid(l))
-		scores = append(scores, sigmoid(3*l+1)) // overconfident and shifted
-	}
-	c := FitPlatt(scores, labels)
-	cal := make([]float64, len(scores))
-	for i, p := range scores {
-		cal[i] = c.Apply(p)
-	}
-	if before, after := Summarize(scores, labels).LogLoss, Summarize(cal, labels).LogLoss; after >= before {
-		t.Fatalf("Platt log-loss %v, not below %v", after, before)
-	}
-	if math.Abs(c.A-1.0/3) > 0.05 {
-		t.Errorf("A = %v, want ≈ 1/3", c.A)
-	}
-}
-
 func TestPathTemplate(t *testing.T) {
 	for in, want := range map[string]string{
 		"": "/", "/": "/", "/Products/1234?x=1": "/products/:id", "/a/b/c/d": "/a/b/c",
@@ -212,12 +146,34 @@ func TestPathTemplate(t *testing.T) {
 	}
 }
 
+// Attributes of pageMetricsConfig.
+const (
+	attrExitRate  = "exit_rate"
+	attrRegion    = "region"
+	attrPageValue = "page_value"
+)
+
+// pageMetricsConfig is the feature configuration of a site whose events
+// carry page metrics: a numeric mean that joins the crosses, a categorical
+// attribute, and a page value that gates the model. It is shaped like the
+// UCI evaluation's (eval.UCIFeatureConfig) but defined here, so the tests of
+// the live feature code do not depend on the offline package.
+func pageMetricsConfig() FeatureConfig {
+	cfg := DefaultFeatureConfig()
+	cfg.Attrs = []AttrSpec{
+		{Name: attrExitRate, Edges: []float64{0.01, 0.02, 0.05, 0.1}, Mean: true, Cross: true},
+		{Name: attrRegion},
+		{Name: attrPageValue, Edges: []float64{0, 5, 20, 50}, Mean: true, Cross: true, Gate: true},
+	}
+	return cfg
+}
+
 // TestFeaturesNoLeakage checks that the features at the time of each event
 // depend only on the events up to it: a session fed the prefix, and the same
-// prefix followed by other futures, agree at every step, and the label of a
-// UCI row reaches no feature.
+// prefix followed by other futures, agree at every step. (That a UCI row's
+// label reaches no feature is eval's TestUCILabelReachesNoFeature.)
 func TestFeaturesNoLeakage(t *testing.T) {
-	cfg := UCIFeatureConfig(true)
+	cfg := pageMetricsConfig()
 	rng := rand.New(rand.NewPCG(9, 10))
 	t0 := time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
 	randomEvents := func(n int, start time.Time) []FeatureEvent {
@@ -230,7 +186,7 @@ func TestFeaturesNoLeakage(t *testing.T) {
 			ev = append(ev, FeatureEvent{Type: types[rng.IntN(len(types))], Name: []string{"a", "b"}[rng.IntN(2)],
 				Path: []string{"/", "/product/1", "/cart", "/blog/x"}[rng.IntN(4)], OccurredAt: at,
 				// Page values of 0 and above: the page-value gate flips within a session.
-				Attributes: map[string]any{AttrPageValue: max(0, rng.Float64()*50-20), AttrRegion: rng.IntN(3)},
+				Attributes: map[string]any{attrPageValue: max(0, rng.Float64()*50-20), attrRegion: rng.IntN(3)},
 				Context:    presage.Enrichment{Browser: "Firefox", Device: "desktop"}})
 		}
 		return ev
@@ -269,23 +225,14 @@ func TestFeaturesNoLeakage(t *testing.T) {
 			t.Fatalf("trial %d: future page view not reflected after being added", trial)
 		}
 	}
-	row, err := ParseUCIRow("2,64,0,0,5,120.5,0.01,0.03,12.5,0,Nov,2,2,1,3,Returning_Visitor,FALSE,TRUE")
-	if err != nil {
-		t.Fatal(err)
-	}
-	neg := row
-	neg.Revenue = false
-	if !reflect.DeepEqual(JourneyFeatures(&cfg, row.Journey(), nil), JourneyFeatures(&cfg, neg.Journey(), nil)) {
-		t.Fatal("the Revenue label changes the features")
-	}
 }
 
 // TestGateCopiesFeatures checks AttrSpec.Gate: no gated copies while the
 // attribute is missing, then one copy of every non-cross feature whose
 // index depends on the side of the gate.
 func TestGateCopiesFeatures(t *testing.T) {
-	cfg := UCIFeatureConfig(true)
-	plain := UCIFeatureConfig(true)
+	cfg := pageMetricsConfig()
+	plain := pageMetricsConfig()
 	for i := range plain.Attrs {
 		plain.Attrs[i].Gate = false
 	}
@@ -295,11 +242,11 @@ func TestGateCopiesFeatures(t *testing.T) {
 		s.Add(FeatureEvent{Type: presage.EventPageview, Path: "/product/1", OccurredAt: at, Attributes: attrs})
 		return s.Features(at, nil)
 	}
-	none := map[string]any{AttrExitRate: 0.02}
+	none := map[string]any{attrExitRate: 0.02}
 	if a, b := feats(&cfg, none), feats(&plain, none); !reflect.DeepEqual(a, b) {
 		t.Fatalf("missing gate attribute: %d features, want the %d ungated ones", len(a), len(b))
 	}
-	zero, pos := map[string]any{AttrPageValue: 0.0}, map[string]any{AttrPageValue: 12.0}
+	zero, pos := map[string]any{attrPageValue: 0.0}, map[string]any{attrPageValue: 12.0}
 	fz, fp, pz := feats(&cfg, zero), feats(&cfg, pos), feats(&plain, zero)
 	if len(fz) != len(fp) || len(fz) <= len(pz) || len(fz) >= 2*len(pz) {
 		t.Fatalf("gated %d/%d features, ungated %d", len(fz), len(fp), len(pz))
@@ -327,131 +274,13 @@ func TestGateCopiesFeatures(t *testing.T) {
 }
 
 func TestSessionAllocFree(t *testing.T) {
-	cfg := UCIFeatureConfig(true)
+	cfg := pageMetricsConfig()
 	s := NewSessionFeatures(&cfg, History{Kind: VisitorNew})
 	e := FeatureEvent{Type: presage.EventPageview, Path: "/product/12", OccurredAt: time.Unix(1e9, 0),
-		Attributes: map[string]any{AttrPageValue: 3.0}}
+		Attributes: map[string]any{attrPageValue: 3.0}}
 	buf := make([]Feature, 0, 512)
 	s.Add(e)
 	if n := testing.AllocsPerRun(100, func() { s.Add(e); buf = s.Features(e.OccurredAt, buf[:0]) }); n > 0 {
 		t.Fatalf("%v allocations per Add+Features", n)
 	}
-}
-
-func TestUCIRoundTripEveryRow(t *testing.T) {
-	data := readUCIFile(t)
-	rows, err := ReadUCI(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rows) != 12330 {
-		t.Fatalf("%d rows, want 12330", len(rows))
-	}
-	lines := strings.Split(string(data), "\n")[1:]
-	pos := 0
-	for i, r := range rows {
-		if r.Revenue {
-			pos++
-		}
-		back, err := UCIRowFromJourney(r.Journey())
-		if err != nil {
-			t.Fatalf("row %d: %v", i+2, err)
-		}
-		back.Revenue = r.Revenue
-		if back != r {
-			t.Fatalf("row %d: rebuilt\n%+v\nwant\n%+v", i+2, back, r)
-		}
-		again, err := ParseUCIRow(FormatUCIRow(back))
-		if err != nil || again != r {
-			t.Fatalf("row %d: text round trip %+v, %v", i+2, again, err)
-		}
-		if direct, err := ParseUCIRow(lines[i]); err != nil || direct != r {
-			t.Fatalf("row %d: ParseUCIRow disagrees with the CSV reader: %v", i+2, err)
-		}
-	}
-	if pos != 1908 {
-		t.Fatalf("%d purchases, want 1908", pos)
-	}
-}
-
-func TestUCIQuirks(t *testing.T) {
-	r, err := ParseUCIRow(",,,,,,,,0,0,Mar,2,2,2,1,Returning_Visitor,FALSE,FALSE")
-	if err != nil || r.Administrative != 0 || r.ProductRelatedDuration != 0 {
-		t.Fatalf("blank row: %+v, %v", r, err)
-	}
-	r, err = ParseUCIRow("0,-1,0,-1,1,-1,0.2,0.2,0,0,June,4,1,9,3,Other,TRUE,FALSE")
-	if err != nil || r.AdministrativeDuration != 0 || r.Month != time.June || r.VisitorType != "Other" {
-		t.Fatalf("-1 durations: %+v, %v", r, err)
-	}
-	for _, bad := range []string{"", "1,2,3", "x,0,0,0,1,0,0.2,0.2,0,0,Feb,1,1,1,1,Returning_Visitor,FALSE,FALSE",
-		"0,0,0,0,1,0,0.2,0.2,0,0,Foo,1,1,1,1,Returning_Visitor,FALSE,FALSE",
-		"0,0,0,0,1,0,0.2,0.2,0,0,Feb,1,1,1,1,Returning_Visitor,FALSE,maybe"} {
-		if _, err := ParseUCIRow(bad); err == nil {
-			t.Errorf("ParseUCIRow(%q) accepted", bad)
-		}
-	}
-}
-
-// TestEvalUCIOneFold is a reduced but real check: one of ten stratified
-// folds of the real data, with the evaluation code of `presage eval`.
-func TestEvalUCIOneFold(t *testing.T) {
-	data := readUCIFile(t)
-	rep, err := EvalUCI(bytes.NewReader(data), EvalOptions{Seed: 1, OnlyFolds: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.CV.AUC < 0.90 {
-		t.Fatalf("one-fold ROC-AUC %.3f, want ≥ 0.90", rep.CV.AUC)
-	}
-	if !strings.Contains(rep.String(), "ROC-AUC 0.") {
-		t.Fatalf("report lacks the ROC-AUC line:\n%s", rep)
-	}
-	t.Logf("one fold: ROC-AUC %.3f AP %.3f F1 %.3f accuracy %.3f", rep.CV.AUC, rep.CV.AP, rep.CV.F1, rep.CV.Accuracy)
-}
-
-func TestEvalUCIRejectsUnknownLearner(t *testing.T) {
-	if _, err := EvalUCI(strings.NewReader(""), EvalOptions{Learner: "svm"}); err == nil {
-		t.Fatal("unknown learner accepted")
-	}
-}
-
-func TestRunEvalCLIRequiresFile(t *testing.T) {
-	var out, errb bytes.Buffer
-	if err := RunEvalCLI(nil, &out, &errb); err == nil {
-		t.Fatal("no --uci accepted")
-	}
-}
-
-func FuzzParseUCIRow(f *testing.F) {
-	f.Add("0,0,0,0,1,0,0.2,0.2,0,0,Feb,1,1,1,1,Returning_Visitor,FALSE,FALSE")
-	f.Add(",,,,,,,,0,0,Mar,2,2,2,1,Returning_Visitor,FALSE,FALSE")
-	f.Add("0,-1,0,-1,1,-1,0.2,0.2,0,0,June,4,1,9,3,Other,TRUE,TRUE")
-	f.Add("3,142.5,1,14,40,1200.3333333,0.004,0.02,37.1,0.4,Nov,2,2,3,2,New_Visitor,TRUE,TRUE")
-	f.Fuzz(func(t *testing.T, line string) {
-		r, err := ParseUCIRow(line)
-		if err != nil {
-			return
-		}
-		again, err := ParseUCIRow(FormatUCIRow(r))
-		if err != nil || again != r {
-			t.Fatalf("format/parse round trip of %q: %+v, %v", line, again, err)
-		}
-		if r.ProductRelated+r.Administrative+r.Informational > 3000 {
-			return // keep journeys small
-		}
-		back, err := UCIRowFromJourney(r.Journey())
-		if err != nil {
-			t.Fatalf("journey of %q: %v", line, err)
-		}
-		back.Revenue = r.Revenue
-		if back.Administrative != r.Administrative || back.ProductRelated != r.ProductRelated || back.Month != r.Month {
-			t.Fatalf("journey round trip of %q: %+v", line, back)
-		}
-		cfg := UCIFeatureConfig(true)
-		for _, f := range JourneyFeatures(&cfg, r.Journey(), nil) {
-			if math.IsNaN(float64(f.Value)) || math.IsInf(float64(f.Value), 0) {
-				t.Fatalf("non-finite feature from %q", line)
-			}
-		}
-	})
 }

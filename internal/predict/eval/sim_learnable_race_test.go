@@ -1,5 +1,5 @@
 //go:build race
 
-package predict
+package eval
 
 const raceEnabled = true

@@ -1,22 +1,22 @@
-package predict
+package eval
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"time"
+
+	"github.com/presage-dev/presage/internal/predict"
 )
 
-// EvalOptions configure the offline evaluation.
-type EvalOptions struct {
+// UCIOptions configure the UCI evaluation.
+type UCIOptions struct {
 	Folds  int    // stratified cross-validation folds (default 10)
 	Seed   uint64 // fold assignment and training order
 	Epochs int    // passes over the training data (default 4)
-	Params FTRLParams
+	Params predict.FTRLParams
 	// Learner is "ftrl" (the default, what the server runs), "gbt"
 	// (gradient-boosted trees on the same feature vectors) or "blend" (the
 	// mean of both log-odds).
@@ -27,15 +27,15 @@ type EvalOptions struct {
 	OnlyFolds int
 }
 
-func (o *EvalOptions) defaults() {
+func (o *UCIOptions) defaults() {
 	if o.Folds == 0 {
 		o.Folds = 10
 	}
 	if o.Epochs == 0 {
 		o.Epochs = 4
 	}
-	if o.Params == (FTRLParams{}) {
-		o.Params = DefaultFTRLParams()
+	if o.Params == (predict.FTRLParams{}) {
+		o.Params = predict.DefaultFTRLParams()
 	}
 	if o.Learner == "" {
 		o.Learner = "ftrl"
@@ -46,47 +46,51 @@ func (o *EvalOptions) defaults() {
 }
 
 // scorer is a trained model.
-type scorer interface{ Predict(x []Feature) float64 }
+type scorer interface {
+	Predict(x []predict.Feature) float64
+}
 
 type blend struct {
-	a *FTRL
+	a *predict.FTRL
 	b *GBT
 }
 
-func (m blend) Predict(x []Feature) float64 { return sigmoid((m.a.Logit(x) + m.b.Logit(x)) / 2) }
+func (m blend) Predict(x []predict.Feature) float64 {
+	return sigmoid((m.a.Logit(x) + m.b.Logit(x)) / 2)
+}
 
-// Result is the evaluation of one variant.
-type Result struct {
+// UCIResult is the evaluation of one variant.
+type UCIResult struct {
 	Name string
 	// Means and standard deviations over folds (a time split has one fold).
 	AUC, AUCStd, AP, APStd, F1, F1Std, Accuracy, AccuracyStd float64
 	// Pooled over every held-out prediction, raw and Platt-calibrated.
-	Pooled, Calibrated Summary
+	Pooled, Calibrated predict.Summary
 	Folds              int
 }
 
-// Report is the outcome of EvalUCI.
-type Report struct {
+// UCIReport is the outcome of UCI.
+type UCIReport struct {
 	Rows, Positives int
-	Options         EvalOptions
-	CV              Result // all features, stratified cross-validation
-	NoPageValues    Result // the same without the page-value metric
-	TimeSplit       Result // train Feb–Oct, test Nov–Dec
-	TimeSplitNoPV   Result
+	Options         UCIOptions
+	CV              UCIResult // all features, stratified cross-validation
+	NoPageValues    UCIResult // the same without the page-value metric
+	TimeSplit       UCIResult // train Feb–Oct, test Nov–Dec
+	TimeSplitNoPV   UCIResult
 	TrainPerSecond  float64 // training examples per second (FTRL updates; examples per GBT fit)
 	Elapsed         time.Duration
 }
 
 type dataset struct {
-	x      [][]Feature
+	x      [][]predict.Feature
 	y      []bool
 	months []time.Month
 }
 
 func buildDataset(rows []UCIRow, withPV bool) *dataset {
 	cfg := UCIFeatureConfig(withPV)
-	d := &dataset{x: make([][]Feature, len(rows)), y: make([]bool, len(rows)), months: make([]time.Month, len(rows))}
-	var buf []Feature
+	d := &dataset{x: make([][]predict.Feature, len(rows)), y: make([]bool, len(rows)), months: make([]time.Month, len(rows))}
+	var buf []predict.Feature
 	for i, r := range rows {
 		start := len(buf)
 		buf = JourneyFeatures(&cfg, r.Journey(), buf)
@@ -97,7 +101,7 @@ func buildDataset(rows []UCIRow, withPV bool) *dataset {
 }
 
 type evaluator struct {
-	opt     EvalOptions
+	opt     UCIOptions
 	updates int64
 	busy    time.Duration
 }
@@ -105,9 +109,9 @@ type evaluator struct {
 func (ev *evaluator) train(d *dataset, idx []int, rng *rand.Rand) scorer {
 	t0 := time.Now()
 	defer func() { ev.busy += time.Since(t0) }()
-	var f *FTRL
+	var f *predict.FTRL
 	if ev.opt.Learner != "gbt" {
-		f, _ = NewFTRL(ev.opt.Params)
+		f, _ = predict.NewFTRL(ev.opt.Params)
 		order := append([]int(nil), idx...)
 		for range ev.opt.Epochs {
 			rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
@@ -120,7 +124,7 @@ func (ev *evaluator) train(d *dataset, idx []int, rng *rand.Rand) scorer {
 			return f
 		}
 	}
-	xs, ys := make([][]Feature, len(idx)), make([]bool, len(idx))
+	xs, ys := make([][]predict.Feature, len(idx)), make([]bool, len(idx))
 	for j, i := range idx {
 		xs[j], ys[j] = d.x[i], d.y[i]
 	}
@@ -194,8 +198,8 @@ func (ev *evaluator) fold(d *dataset, train, test []int, rng *rand.Rand) (raw, c
 	return raw, cal, thr
 }
 
-func (ev *evaluator) run(name string, d *dataset, splits [][2][]int, rng *rand.Rand) Result {
-	res := Result{Name: name, Folds: len(splits)}
+func (ev *evaluator) run(name string, d *dataset, splits [][2][]int, rng *rand.Rand) UCIResult {
+	res := UCIResult{Name: name, Folds: len(splits)}
 	var auc, ap, f1, acc []float64
 	var allRaw, allCal []float64
 	var allY []bool
@@ -205,7 +209,7 @@ func (ev *evaluator) run(name string, d *dataset, splits [][2][]int, rng *rand.R
 		for j, i := range sp[1] {
 			ys[j] = d.y[i]
 		}
-		s := Summarize(raw, ys)
+		s := predict.Summarize(raw, ys)
 		f, a := F1Accuracy(raw, ys, thr)
 		auc, ap, f1, acc = append(auc, s.AUC), append(ap, s.AP), append(f1, f), append(acc, a)
 		allRaw, allCal, allY = append(allRaw, raw...), append(allCal, cal...), append(allY, ys...)
@@ -214,7 +218,7 @@ func (ev *evaluator) run(name string, d *dataset, splits [][2][]int, rng *rand.R
 	res.AP, res.APStd = meanStd(ap)
 	res.F1, res.F1Std = meanStd(f1)
 	res.Accuracy, res.AccuracyStd = meanStd(acc)
-	res.Pooled, res.Calibrated = Summarize(allRaw, allY), Summarize(allCal, allY)
+	res.Pooled, res.Calibrated = predict.Summarize(allRaw, allY), predict.Summarize(allCal, allY)
 	return res
 }
 
@@ -232,31 +236,31 @@ func meanStd(v []float64) (mean, std float64) {
 	return mean, std
 }
 
-// EvalUCI reads the UCI data set and evaluates FTRL on it with the feature
+// UCI reads the UCI data set and evaluates FTRL on it with the feature
 // code the server uses: stratified cross-validation with and without page
 // values, and a time split.
-func EvalUCI(r io.Reader, opt EvalOptions) (Report, error) {
+func UCI(r io.Reader, opt UCIOptions) (UCIReport, error) {
 	opt.defaults()
-	if err := opt.Params.validate(); err != nil {
-		return Report{}, err
+	if err := opt.Params.Validate(); err != nil {
+		return UCIReport{}, err
 	}
 	if err := opt.GBT.validate(); err != nil {
-		return Report{}, err
+		return UCIReport{}, err
 	}
 	switch opt.Learner {
 	case "ftrl", "gbt", "blend":
 	default:
-		return Report{}, fmt.Errorf("predict: unknown learner %q (ftrl, gbt or blend)", opt.Learner)
+		return UCIReport{}, fmt.Errorf("unknown learner %q (ftrl, gbt or blend)", opt.Learner)
 	}
 	if opt.Folds < 2 || opt.Epochs < 1 {
-		return Report{}, fmt.Errorf("predict: need at least 2 folds and 1 epoch")
+		return UCIReport{}, fmt.Errorf("need at least 2 folds and 1 epoch")
 	}
 	t0 := time.Now()
 	rows, err := ReadUCI(r)
 	if err != nil {
-		return Report{}, err
+		return UCIReport{}, err
 	}
-	rep := Report{Rows: len(rows), Options: opt}
+	rep := UCIReport{Rows: len(rows), Options: opt}
 	for _, r := range rows {
 		if r.Revenue {
 			rep.Positives++
@@ -267,7 +271,7 @@ func EvalUCI(r io.Reader, opt EvalOptions) (Report, error) {
 	for i := range all {
 		all[i] = i
 	}
-	variant := func(name string, withPV bool, onlyFolds int) (Result, Result) {
+	variant := func(name string, withPV bool, onlyFolds int) (UCIResult, UCIResult) {
 		d := buildDataset(rows, withPV)
 		rng := rand.New(rand.NewPCG(opt.Seed, 0x9e3779b97f4a7c15))
 		folds := stratified(all, d.y, opt.Folds, rng)
@@ -280,7 +284,7 @@ func EvalUCI(r io.Reader, opt EvalOptions) (Report, error) {
 		}
 		cv := ev.run(name, d, splits, rng)
 		if onlyFolds > 0 {
-			return cv, Result{}
+			return cv, UCIResult{}
 		}
 		var train, test []int
 		for i, m := range d.months {
@@ -305,7 +309,7 @@ func EvalUCI(r io.Reader, opt EvalOptions) (Report, error) {
 
 // String renders the report as a readable table. Its line "ROC-AUC 0.xxx"
 // is the main cross-validated figure.
-func (r Report) String() string {
+func (r UCIReport) String() string {
 	var b strings.Builder
 	o := r.Options
 	fmt.Fprintf(&b, "UCI Online Shoppers Purchasing Intention: %d sessions, %d purchases (%.2f%%)\n",
@@ -326,7 +330,7 @@ func (r Report) String() string {
 	fmt.Fprintf(&b, "ROC-AUC %.3f\n", r.CV.AUC)
 	fmt.Fprintf(&b, "\n%-34s %-15s %-15s %-15s %-15s %8s %8s %8s %8s\n", "variant", "ROC-AUC", "AP", "F1", "accuracy",
 		"logloss", "Brier", "ECE", "ECE/Platt")
-	for _, res := range []Result{r.CV, r.NoPageValues, r.TimeSplit, r.TimeSplitNoPV} {
+	for _, res := range []UCIResult{r.CV, r.NoPageValues, r.TimeSplit, r.TimeSplitNoPV} {
 		if res.Folds == 0 {
 			continue
 		}
@@ -356,46 +360,4 @@ func (r Report) String() string {
 	}
 	fmt.Fprintf(&b, "\ntraining %.0f examples/s, total %s\n", r.TrainPerSecond, r.Elapsed.Round(time.Millisecond))
 	return b.String()
-}
-
-// RunEvalCLI runs `presage eval --uci FILE [--folds 10] [--seed N] [--epochs 4]
-// [--alpha A --beta B --l1 L1 --l2 L2 --bits N] [--learner ftrl|gbt|blend
-// --trees N --depth N --lr R]`.
-func RunEvalCLI(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	file := fs.String("uci", "", "path of online_shoppers_intention.csv")
-	folds := fs.Int("folds", 10, "cross-validation folds")
-	seed := fs.Uint64("seed", 1, "random seed of folds and training order")
-	epochs := fs.Int("epochs", 4, "passes over the training data")
-	p := DefaultFTRLParams()
-	fs.Float64Var(&p.Alpha, "alpha", p.Alpha, "FTRL alpha")
-	fs.Float64Var(&p.Beta, "beta", p.Beta, "FTRL beta")
-	fs.Float64Var(&p.L1, "l1", p.L1, "FTRL L1")
-	fs.Float64Var(&p.L2, "l2", p.L2, "FTRL L2")
-	fs.UintVar(&p.Bits, "bits", p.Bits, "log2 of the number of hashed weights")
-	learner := fs.String("learner", "ftrl", "ftrl (what the server runs), gbt or blend")
-	g := DefaultGBTParams()
-	fs.IntVar(&g.Trees, "trees", g.Trees, "GBT trees")
-	fs.IntVar(&g.Depth, "depth", g.Depth, "GBT tree depth")
-	fs.Float64Var(&g.LearningRate, "lr", g.LearningRate, "GBT learning rate")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *file == "" {
-		fs.Usage()
-		return fmt.Errorf("eval: --uci FILE is required")
-	}
-	f, err := os.Open(*file)
-	if err != nil {
-		return fmt.Errorf("eval: %w", err)
-	}
-	defer f.Close()
-	rep, err := EvalUCI(f, EvalOptions{Folds: *folds, Seed: *seed, Epochs: *epochs, Params: p,
-		Learner: *learner, GBT: g})
-	if err != nil {
-		return fmt.Errorf("eval: %w", err)
-	}
-	_, err = io.WriteString(stdout, rep.String())
-	return err
 }

@@ -1,28 +1,30 @@
-package predict
+package eval
 
 import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/presage-dev/presage/internal/predict"
 )
 
 func TestGBTLearnsInteraction(t *testing.T) {
 	// The label is an XOR of two indicators plus a threshold on a value: no
 	// linear model of these features separates it, two-level trees do.
 	rng := rand.New(rand.NewPCG(11, 12))
-	example := func() ([]Feature, bool) {
+	example := func() ([]predict.Feature, bool) {
 		a, b := rng.IntN(2) == 1, rng.IntN(2) == 1
 		v := rng.Float64()
-		x := []Feature{{Index: 7, Value: float32(v)}}
+		x := []predict.Feature{{Index: 7, Value: float32(v)}}
 		if a {
-			x = append(x, Feature{Index: 100, Value: 1})
+			x = append(x, predict.Feature{Index: 100, Value: 1})
 		}
 		if b {
-			x = append(x, Feature{Index: 200, Value: 1})
+			x = append(x, predict.Feature{Index: 200, Value: 1})
 		}
 		return x, (a != b) == (v > 0.3)
 	}
-	var xs [][]Feature
+	var xs [][]predict.Feature
 	var ys []bool
 	for range 4000 {
 		x, y := example()
@@ -40,7 +42,7 @@ func TestGBTLearnsInteraction(t *testing.T) {
 		x, y := example()
 		scores, labels = append(scores, m.Predict(x)), append(labels, y)
 	}
-	if s := Summarize(scores, labels); s.AUC < 0.99 {
+	if s := predict.Summarize(scores, labels); s.AUC < 0.99 {
 		t.Fatalf("AUC %.3f, want ≥ 0.99", s.AUC)
 	}
 	if m.NumColumns() != 3 || m.NumTrees() != p.Trees {
@@ -49,7 +51,7 @@ func TestGBTLearnsInteraction(t *testing.T) {
 }
 
 func TestGBTParamsValidated(t *testing.T) {
-	x := [][]Feature{{{Index: 1, Value: 1}}}
+	x := [][]predict.Feature{{{Index: 1, Value: 1}}}
 	for _, mod := range []func(*GBTParams){
 		func(p *GBTParams) { p.Trees = 0 }, func(p *GBTParams) { p.Depth = 0 },
 		func(p *GBTParams) { p.LearningRate = 0 }, func(p *GBTParams) { p.Bins = 1 },
@@ -72,7 +74,7 @@ func TestGBTPredictAllocFree(t *testing.T) {
 		{ProductRelated: 3, ProductRelatedDuration: 60, ExitRates: 0.05, PageValues: 0, Month: time.May, VisitorType: "New_Visitor"},
 		{ProductRelated: 30, ProductRelatedDuration: 900, ExitRates: 0.01, PageValues: 25, Month: time.November, VisitorType: "Returning_Visitor"},
 	}
-	var xs [][]Feature
+	var xs [][]predict.Feature
 	var ys []bool
 	for i := range 200 {
 		xs, ys = append(xs, JourneyFeatures(&cfg, rows[i%2].Journey(), nil)), append(ys, i%2 == 1)
@@ -102,7 +104,7 @@ func BenchmarkGBTScore10Outcomes(b *testing.B) {
 		p.Seed = uint64(k + 1)
 		models[k], _ = TrainGBT(xs, ys, p)
 	}
-	benchScoreEvents(b, func(x []Feature) (sink float64) {
+	benchScoreEvents(b, func(x []predict.Feature) (sink float64) {
 		for _, m := range models {
 			sink += m.Predict(x)
 		}

@@ -1,4 +1,4 @@
-package predict
+package eval
 
 import (
 	"bufio"
@@ -14,12 +14,14 @@ import (
 	"strings"
 
 	"github.com/presage-dev/presage/internal/outcome"
+	"github.com/presage-dev/presage/internal/predict"
+	"github.com/presage-dev/presage/internal/predict/simulate"
 	"github.com/presage-dev/presage/internal/presage"
 )
 
-// IsJourneyEvalArgs reports whether `presage eval` arguments ask for the
+// IsJourneyArgs reports whether `presage eval` arguments ask for the
 // journey evaluation (--journeys or --simulate) rather than the UCI one.
-func IsJourneyEvalArgs(args []string) bool {
+func IsJourneyArgs(args []string) bool {
 	for _, a := range args {
 		if a == "--" {
 			return false
@@ -35,11 +37,11 @@ func IsJourneyEvalArgs(args []string) bool {
 	return false
 }
 
-// RunJourneyEvalCLI runs `presage eval --journeys FILE [--truth FILE]
+// RunJourneyCLI runs `presage eval --journeys FILE [--truth FILE]
 // [--outcome-file FILE]` or `presage eval --simulate N [--seed S]
 // [--visitors V] [--days D]`, with [--holdout F --epochs E] and the FTRL
 // flags, and prints the report to stdout.
-func RunJourneyEvalCLI(args []string, stdout, stderr io.Writer) error {
+func RunJourneyCLI(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -54,14 +56,14 @@ func RunJourneyEvalCLI(args []string, stdout, stderr io.Writer) error {
 	journeys := fs.String("journeys", "", "NDJSON journey file (- for standard input)")
 	truthFile := fs.String("truth", "", "NDJSON file of truth records (presage simulate --truth)")
 	outcomeFile := fs.String("outcome-file", "", "JSON outcome definition, or an array of them (default: purchase = custom event \"purchase\", value \"amount\")")
-	simulate := fs.Int("simulate", 0, "evaluate on N simulated sessions instead of a file")
+	simSessions := fs.Int("simulate", 0, "evaluate on N simulated sessions instead of a file")
 	seed := fs.Uint64("seed", 1, "simulator seed")
 	visitors := fs.Int("visitors", 0, "simulator visitor pool (default 60% of sessions)")
 	days := fs.Float64("days", 0, "simulator span in days (default sessions/800 within 14–90)")
 	holdout := fs.Float64("holdout", 0, "share of the latest sessions scored by the final model without learning (0: progressive validation only)")
 	epochs := fs.Int("epochs", 1, "passes over the training sessions (needs --holdout)")
 	scores := fs.String("scores", "", "write every score to this CSV file (outcome,session,p,truth,label,holdout)")
-	p := DefaultFTRLParams()
+	p := predict.DefaultFTRLParams()
 	fs.Float64Var(&p.Alpha, "alpha", p.Alpha, "FTRL alpha")
 	fs.Float64Var(&p.Beta, "beta", p.Beta, "FTRL beta")
 	fs.Float64Var(&p.L1, "l1", p.L1, "FTRL L1")
@@ -74,11 +76,11 @@ func RunJourneyEvalCLI(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return fmt.Errorf("eval: unexpected arguments %v", fs.Args())
 	}
-	if (*journeys == "") == (*simulate <= 0) {
+	if (*journeys == "") == (*simSessions <= 0) {
 		fs.Usage()
 		return errors.New("eval: give exactly one of --journeys FILE and --simulate N")
 	}
-	opt := JourneyEvalOptions{Params: p, Holdout: *holdout, Epochs: *epochs}
+	opt := JourneyOptions{Params: p, Holdout: *holdout, Epochs: *epochs}
 	if *outcomeFile != "" {
 		outs, err := readOutcomeFile(*outcomeFile)
 		if err != nil {
@@ -106,16 +108,16 @@ func RunJourneyEvalCLI(args []string, stdout, stderr io.Writer) error {
 		}
 	}()
 	switch {
-	case *simulate > 0:
+	case *simSessions > 0:
 		if *truthFile != "" {
 			return errors.New("eval: --truth goes with --journeys; the simulator supplies its own")
 		}
-		cfg := SimConfig{Sessions: *simulate, Seed: *seed, Visitors: *visitors, Days: *days}
-		if _, err := NewSimulator(cfg); err != nil {
+		cfg := simulate.Config{Sessions: *simSessions, Seed: *seed, Visitors: *visitors, Days: *days}
+		if _, err := simulate.New(cfg); err != nil {
 			return fmt.Errorf("eval: %w", err)
 		}
 		open = func() (JourneySource, error) {
-			sim, err := NewSimulator(cfg)
+			sim, err := simulate.New(cfg)
 			return SimSource{Sim: sim}, err
 		}
 	case *journeys == "-":
@@ -169,7 +171,7 @@ func RunJourneyEvalCLI(args []string, stdout, stderr io.Writer) error {
 			}
 		}()
 	}
-	rep, err := EvalJourneys(open, opt)
+	rep, err := Journeys(open, opt)
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}

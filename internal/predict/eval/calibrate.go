@@ -1,4 +1,4 @@
-package predict
+package eval
 
 import "math"
 
@@ -85,4 +85,12 @@ func FitPlatt(scores []float64, labels []bool) Platt {
 		}
 	}
 	return c
+}
+
+// sigmoid is the logistic link of predict's models (FTRL.Predict), copied
+// so that the offline learners and the calibration report probabilities on
+// the same scale as the server's.
+func sigmoid(x float64) float64 {
+	x = math.Max(-35, math.Min(35, x))
+	return 1 / (1 + math.Exp(-x))
 }

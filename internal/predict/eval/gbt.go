@@ -1,4 +1,4 @@
-package predict
+package eval
 
 import (
 	"errors"
@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+
+	"github.com/presage-dev/presage/internal/predict"
 )
 
 // GBTParams are the hyper-parameters of the gradient-boosted trees.
@@ -31,17 +33,17 @@ func DefaultGBTParams() GBTParams {
 func (p GBTParams) validate() error {
 	switch {
 	case p.Trees < 1 || p.Trees > 100000:
-		return errors.New("predict: gbt trees must be within 1–100000")
+		return errors.New("gbt trees must be within 1–100000")
 	case p.Depth < 1 || p.Depth > 12:
-		return errors.New("predict: gbt depth must be within 1–12")
+		return errors.New("gbt depth must be within 1–12")
 	case !(p.LearningRate > 0) || p.LearningRate > 1:
-		return errors.New("predict: gbt learning rate must be within (0, 1]")
+		return errors.New("gbt learning rate must be within (0, 1]")
 	case !(p.Lambda >= 0) || !(p.MinHess >= 0) || math.IsInf(p.Lambda+p.MinHess, 0):
-		return errors.New("predict: gbt lambda and min hessian must be finite and non-negative")
+		return errors.New("gbt lambda and min hessian must be finite and non-negative")
 	case p.Bins < 2 || p.Bins > 255:
-		return errors.New("predict: gbt bins must be within 2–255")
+		return errors.New("gbt bins must be within 2–255")
 	case !(p.Subsample >= 0 && p.Subsample <= 1) || !(p.ColSample >= 0 && p.ColSample <= 1):
-		return errors.New("predict: gbt subsample and colsample must be within [0, 1]")
+		return errors.New("gbt subsample and colsample must be within [0, 1]")
 	}
 	return nil
 }
@@ -107,7 +109,7 @@ func (m *GBT) insert(idx uint32, col int32) {
 }
 
 // Logit returns the model's log-odds for x.
-func (m *GBT) Logit(x []Feature) float64 {
+func (m *GBT) Logit(x []predict.Feature) float64 {
 	m.dirty = m.dirty[:0]
 	for _, f := range x {
 		if c := m.column(f.Index); c >= 0 {
@@ -136,7 +138,7 @@ func (m *GBT) Logit(x []Feature) float64 {
 }
 
 // Predict returns the probability that the outcome happens.
-func (m *GBT) Predict(x []Feature) float64 { return sigmoid(m.Logit(x)) }
+func (m *GBT) Predict(x []predict.Feature) float64 { return sigmoid(m.Logit(x)) }
 
 // gbtEntry is one present feature of a training example, binned.
 type gbtEntry struct {
@@ -246,12 +248,12 @@ func (t *gbtTrainer) binOf(i int32, col int32) uint8 {
 }
 
 // TrainGBT fits a tree ensemble to the examples xs with outcomes ys.
-func TrainGBT(xs [][]Feature, ys []bool, p GBTParams) (*GBT, error) {
+func TrainGBT(xs [][]predict.Feature, ys []bool, p GBTParams) (*GBT, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
 	if len(xs) != len(ys) || len(xs) == 0 {
-		return nil, errors.New("predict: gbt needs as many outcomes as examples, and at least one")
+		return nil, errors.New("gbt needs as many outcomes as examples, and at least one")
 	}
 	t := &gbtTrainer{p: p}
 	m := &GBT{p: p}
@@ -261,7 +263,7 @@ func TrainGBT(xs [][]Feature, ys []bool, p GBTParams) (*GBT, error) {
 	counts := map[uint32]int{}
 	for _, x := range xs {
 		for k, f := range x {
-			if !slices.ContainsFunc(x[:k], func(g Feature) bool { return g.Index == f.Index }) {
+			if !slices.ContainsFunc(x[:k], func(g predict.Feature) bool { return g.Index == f.Index }) {
 				counts[f.Index]++
 			}
 		}
