@@ -97,7 +97,7 @@ func TestGBTPredictAllocFree(t *testing.T) {
 // models (DefaultGBTParams, trained on UCI-like sessions) instead of FTRL.
 func BenchmarkGBTScore10Outcomes(b *testing.B) {
 	rng := rand.New(rand.NewPCG(3, 3)) // the FTRL view, as presage eval --learner gbt
-	xs, ys := uciBenchExamples(rng, 2000, func(r UCIRow) bool { return rng.Float64() < r.PageValues/40+r.ExitRates })
+	xs, ys := UCIExamples(rng, 2000, func(r UCIRow) bool { return rng.Float64() < r.PageValues/40+r.ExitRates })
 	models := make([]*GBT, 10)
 	for k := range models {
 		p := DefaultGBTParams()
@@ -118,7 +118,7 @@ func BenchmarkGBTScore10Outcomes(b *testing.B) {
 // UCI-like sessions (about one cross-validation training fold).
 func BenchmarkGBTTrain(b *testing.B) {
 	rng := rand.New(rand.NewPCG(4, 4))
-	xs, ys := uciBenchExamples(rng, 11000, func(r UCIRow) bool { return rng.Float64() < r.PageValues/40+r.ExitRates })
+	xs, ys := UCIExamples(rng, 11000, func(r UCIRow) bool { return rng.Float64() < r.PageValues/40+r.ExitRates })
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := TrainGBT(xs, ys, DefaultGBTParams()); err != nil {
