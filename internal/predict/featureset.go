@@ -94,6 +94,17 @@ func (fs FeatureSettings) Config() FeatureConfig {
 	return cfg
 }
 
+// StoredFeatureSettings decodes settings a store kept (the JSON of a
+// FeatureSettings it was given, validated then) over the defaults, so a
+// family a stored document lacks stays in use.
+func StoredFeatureSettings(doc []byte) (FeatureSettings, error) {
+	fs := DefaultFeatureSettings()
+	if err := json.Unmarshal(doc, &fs); err != nil {
+		return FeatureSettings{}, fmt.Errorf("decode stored feature settings: %w", err)
+	}
+	return fs, nil
+}
+
 var groupName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
 
 // DecodeFeatureSettings strictly decodes and validates the settings a

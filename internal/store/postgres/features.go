@@ -27,9 +27,9 @@ func (db *DB) FeatureSettings(ctx context.Context, orgID string) (predict.Featur
 	if err != nil {
 		return predict.FeatureSettings{}, fmt.Errorf("feature settings: %w", err)
 	}
-	fs := predict.DefaultFeatureSettings()
-	if err := json.Unmarshal([]byte(doc), &fs); err != nil {
-		return predict.FeatureSettings{}, fmt.Errorf("decode feature settings: %w", err)
+	fs, err := predict.StoredFeatureSettings([]byte(doc))
+	if err != nil {
+		return predict.FeatureSettings{}, err
 	}
 	fs.Version, fs.UpdatedAt = version, created.UTC()
 	return fs, nil

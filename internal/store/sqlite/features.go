@@ -23,9 +23,12 @@ func (db *DB) FeatureSettings(ctx context.Context, orgID string) (predict.Featur
 	if err != nil {
 		return predict.FeatureSettings{}, fmt.Errorf("feature settings: %w", err)
 	}
-	fs, err := decodeFeatureSettings(doc)
+	fs, err := predict.StoredFeatureSettings([]byte(doc))
+	if err != nil {
+		return predict.FeatureSettings{}, err
+	}
 	fs.Version, fs.UpdatedAt = version, fromMS(created)
-	return fs, err
+	return fs, nil
 }
 
 // SaveFeatureSettings stores fs as orgID's next version and returns it.
@@ -41,14 +44,6 @@ func (db *DB) SaveFeatureSettings(ctx context.Context, orgID string, fs predict.
 	})
 	if err != nil {
 		return predict.FeatureSettings{}, fmt.Errorf("save feature settings: %w", err)
-	}
-	return fs, nil
-}
-
-func decodeFeatureSettings(doc string) (predict.FeatureSettings, error) {
-	fs := predict.DefaultFeatureSettings()
-	if err := json.Unmarshal([]byte(doc), &fs); err != nil {
-		return predict.FeatureSettings{}, fmt.Errorf("decode feature settings: %w", err)
 	}
 	return fs, nil
 }
